@@ -1,0 +1,3 @@
+"""grader: an autograder for GoogLeNet (Inception v1) assignments in Keras."""
+
+__version__ = "0.1.0"
