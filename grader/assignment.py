@@ -1,0 +1,205 @@
+"""The assignment file: what is graded, how it is scored, where the model is found.
+
+`reference/assignment.toml` is the default; an instructor copies and edits it.
+Every key is validated, and a bad file gets an error that names the key and the
+values it allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .report import CODES, SEVERITIES
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
+DEFAULT_PATH = REFERENCE_DIR / "assignment.toml"
+VARIANT_PATH = REFERENCE_DIR / "assignment_variant.toml"
+
+#: The rubric parts, in report order, with their titles.
+PARTS = {
+    "stem": "Stem (conv1, pool1, conv2, pool2)",
+    "inception": "Inception module",
+    "blocks": "Block configuration (Table 1 filters)",
+    "layout": "Network layout (blocks, pools, input)",
+    "aux": "Auxiliary classifiers",
+    "head": "Classifier head",
+    "params": "Parameter total",
+}
+AUX_MODES = ("required", "optional", "forbidden")
+HEADS = ("gap_dense", "dense_on_map")
+SIGNATURES = ("six", "tuple")
+
+
+class AssignmentError(ValueError):
+    """The assignment file is invalid; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    path: str
+    sha256: str
+    name: str
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    aux: str
+    lrn: bool
+    head: str
+    accept_dense_on_map: bool
+    entry_files: tuple[str, ...]
+    objects: tuple[str, ...]
+    builders: tuple[str, ...]
+    inception_names: tuple[str, ...]
+    signatures: tuple[str, ...]
+    timeout_s: float
+    memory_mb: int
+    cpu_s: int
+    parts: dict = field(default_factory=dict)  # name -> points
+    severity: dict = field(default_factory=dict)  # code -> severity override
+    deductions: dict = field(default_factory=dict)  # severity -> points
+    code_deductions: dict = field(default_factory=dict)  # code -> points
+    substitutions: dict = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.parts.values()))
+
+    def request(self) -> dict:
+        """What the child process needs to know to find the model and the probe."""
+        return {
+            "input_shape": list(self.input_shape),
+            "objects": list(self.objects),
+            "builders": list(self.builders),
+            "inception_names": list(self.inception_names),
+            "signatures": list(self.signatures),
+        }
+
+
+def _get(d: dict, section: str, key: str, typ, default, allowed=None):
+    sec = d.get(section, {})
+    if not isinstance(sec, dict):
+        raise AssignmentError(f"[{section}] must be a table")
+    if key not in sec:
+        return default
+    v = sec[key]
+    ok = isinstance(v, typ) and not (typ in (int, float, (int, float)) and isinstance(v, bool))
+    if not ok:
+        tname = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise AssignmentError(f"{section}.{key} must be a {tname}, got {v!r}")
+    if allowed is not None and v not in allowed:
+        raise AssignmentError(f"{section}.{key} = {v!r} is not allowed; use one of: {', '.join(map(str, allowed))}")
+    return v
+
+
+def _str_list(d, section, key, default, allowed=None):
+    v = _get(d, section, key, list, default)
+    if not all(isinstance(x, str) and x for x in v):
+        raise AssignmentError(f"{section}.{key} must be a list of non-empty strings")
+    if allowed is not None:
+        bad = [x for x in v if x not in allowed]
+        if bad:
+            raise AssignmentError(f"{section}.{key} has {bad[0]!r}; allowed values: {', '.join(allowed)}")
+    return tuple(v)
+
+
+KNOWN = {
+    "assignment": {"name", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
+    "entry": {"files", "objects", "builders"},
+    "inception": {"names", "signatures"},
+    "run": {"timeout_s", "memory_mb", "cpu_s"},
+    "parts": set(PARTS),
+    "severity": set(CODES),
+    "deductions": set(SEVERITIES) | {"codes"},
+    "substitutions": {"batchnorm_for_lrn", "layernorm_for_lrn", "none_for_lrn", "concat_order"},
+}
+
+
+def load(path: str | Path | None = None) -> Assignment:
+    """Load and validate an assignment file (the default one when ``path`` is None)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise AssignmentError(f"assignment file not found: {p}") from None
+    except OSError as e:
+        raise AssignmentError(f"cannot read assignment file {p}: {e.strerror}") from None
+    try:
+        d = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise AssignmentError(f"{p} is not valid TOML: {e}") from None
+    for section, value in d.items():
+        if section not in KNOWN:
+            raise AssignmentError(f"unknown section [{section}] in {p.name}; known sections: {', '.join(KNOWN)}")
+        if not isinstance(value, dict):
+            raise AssignmentError(f"[{section}] must be a table")
+        for key in value:
+            if key not in KNOWN[section]:
+                raise AssignmentError(
+                    f"unknown key {section}.{key} in {p.name}; allowed keys: {', '.join(sorted(KNOWN[section]))}"
+                )
+    shape = _get(d, "assignment", "input_shape", list, [224, 224, 3])
+    if len(shape) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in shape):
+        raise AssignmentError("assignment.input_shape must be three positive integers [height, width, channels]")
+    num_classes = _get(d, "assignment", "num_classes", int, 1000)
+    if num_classes < 1:
+        raise AssignmentError("assignment.num_classes must be at least 1")
+    parts = {}
+    for name in PARTS:
+        pts = _get(d, "parts", name, (int, float), 0 if d.get("parts") else {"stem": 15, "inception": 25, "blocks": 20, "layout": 15, "aux": 10, "head": 10, "params": 5}[name])
+        if pts < 0:
+            raise AssignmentError(f"parts.{name} must not be negative")
+        parts[name] = float(pts)
+    if sum(parts.values()) <= 0:
+        raise AssignmentError("[parts] must give at least one part some points")
+    severity = {}
+    for code in d.get("severity", {}):
+        severity[code] = _get(d, "severity", code, str, None, SEVERITIES)
+    deductions = {s: float(_get(d, "deductions", s, (int, float), {"error": 5, "warning": 0, "info": 0}[s])) for s in SEVERITIES}
+    code_deductions = {}
+    codes = d.get("deductions", {}).get("codes", {})
+    if not isinstance(codes, dict):
+        raise AssignmentError("deductions.codes must be a table of code = points")
+    for code, pts in codes.items():
+        if code not in CODES:
+            raise AssignmentError(f"deductions.codes.{code}: unknown code; allowed: {', '.join(CODES)}")
+        if not isinstance(pts, (int, float)) or isinstance(pts, bool) or pts < 0:
+            raise AssignmentError(f"deductions.codes.{code} must be a non-negative number")
+        code_deductions[code] = float(pts)
+    subs = {
+        k: _get(d, "substitutions", k, str, dflt, SEVERITIES)
+        for k, dflt in (("batchnorm_for_lrn", "warning"), ("layernorm_for_lrn", "warning"), ("none_for_lrn", "warning"), ("concat_order", "info"))
+    }
+    timeout = _get(d, "run", "timeout_s", (int, float), 60)
+    if timeout <= 0:
+        raise AssignmentError("run.timeout_s must be positive")
+    return Assignment(
+        path=str(p),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        name=_get(d, "assignment", "name", str, "GoogLeNet"),
+        input_shape=tuple(shape),
+        num_classes=num_classes,
+        aux=_get(d, "assignment", "aux", str, "required", AUX_MODES),
+        lrn=_get(d, "assignment", "lrn", bool, True),
+        head=_get(d, "assignment", "head", str, "gap_dense", HEADS),
+        accept_dense_on_map=_get(d, "assignment", "accept_dense_on_map", bool, True),
+        entry_files=_str_list(d, "entry", "files", ["googlenet.py", "model.py", "main.py"]),
+        objects=_str_list(d, "entry", "objects", ["googlenet", "model", "net"]),
+        builders=_str_list(d, "entry", "builders", ["build_model", "GoogLeNet", "googlenet"]),
+        inception_names=_str_list(d, "inception", "names", ["inception", "inception_module", "inception_block"]),
+        signatures=_str_list(d, "inception", "signatures", list(SIGNATURES), SIGNATURES),
+        timeout_s=float(timeout),
+        memory_mb=int(_get(d, "run", "memory_mb", int, 4096)),
+        cpu_s=int(_get(d, "run", "cpu_s", int, 120)),
+        parts=parts,
+        severity=severity,
+        deductions=deductions,
+        code_deductions=code_deductions,
+        substitutions=subs,
+    )
