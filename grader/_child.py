@@ -164,9 +164,15 @@ class Tracer:
             return self.tid(t)
         key = id(op)
         if key not in self.tf_ops:
+            self.tf_ops[key] = None  # in progress; inputs first, so nodes stay in topological order
+            self.keep.append(op)
+            in_ids = []
+            for x in op.inputs:
+                xop = getattr(x, "op", None)
+                if self.known(x) or (xop is not None and xop.type not in SKIP_TF_OPS):
+                    in_ids.append(self.resolve(x, depth + 1))
             node = self.new_node("tf", op.type, op.name.rsplit("/", 1)[-1][:80])
             self.tf_ops[key] = node
-            self.keep.append(op)
             cfg = {}
             for a in TF_ATTRS:
                 try:
@@ -186,11 +192,7 @@ class Tracer:
             node["config"] = cfg
             node["in_shapes"] = [_shape(x) for x in op.inputs]
             node["out_shapes"] = [_shape(x) for x in op.outputs]
-            node["inputs"] = []
-            for x in op.inputs:
-                xop = getattr(x, "op", None)
-                if self.known(x) or (xop is not None and xop.type not in SKIP_TF_OPS):
-                    node["inputs"].append(self.resolve(x, depth + 1))
+            node["inputs"] = in_ids
             node["outputs"] = [self.tid(x) for x in op.outputs]
             node["source"] = self.op_source(op)
         return self.tid(t)
@@ -269,6 +271,9 @@ class Tracer:
 
     def begin(self, obj, args, kwargs, is_layer):
         cls = type(obj)
+        # resolve the inputs first: raw TF ops that made them are recorded before this node
+        ins = self.flat_tensors((args, kwargs))
+        in_ids = [self.resolve(t) for t in ins]
         node = self.new_node("layer" if is_layer else "op", cls.__name__, str(getattr(obj, "name", ""))[:120])
         node["module"] = cls.__module__[:120]
         node["source"] = self.student_source()
@@ -282,8 +287,7 @@ class Tracer:
                 for k, v in vars(obj).items()
                 if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple, list, type(None)))
             }
-        ins = self.flat_tensors((args, kwargs))
-        node["inputs"] = [self.resolve(t) for t in ins]
+        node["inputs"] = in_ids
         node["in_shapes"] = [_shape(t) for t in ins]
         node["_obj"] = obj
         self.stack.append(node)
@@ -296,6 +300,12 @@ class Tracer:
             node["error"] = {"type": type(error).__name__, "message": str(error)[:2000]}
         if outputs is not None:
             outs = self.flat_tensors(outputs)
+            ins = set(node["inputs"])
+            for t in outs:
+                # A layer that hands back its input object (Dropout outside
+                # training): later uses of that object come from this layer.
+                if self.known(t) and self.tid(t) in ins:
+                    self.tensor_ids[id(t)] = f"t{len(self.tensor_ids)}r{len(self.nodes)}"
             node["outputs"] = [self.tid(t) for t in outs]
             node["out_shapes"] = [_shape(t) for t in outs]
         try:
@@ -664,6 +674,17 @@ def find_inception(g: dict, req: dict):
     return None, None, None
 
 
+def _six_like(params, rest) -> bool:
+    """Six filter parameters: the first six after the input have no string or
+    tuple default and are not named like a name."""
+    by = {p.name: p for p in params}
+    for nm in rest[:6]:
+        d = by[nm].default
+        if isinstance(d, (str, tuple, list)) or any(k in nm.lower() for k in ("name", "prefix", "scope")):
+            return False
+    return True
+
+
 def run_probe(name, obj, kind, tracer: Tracer, req: dict):
     import keras
 
@@ -684,14 +705,25 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
         rest = names
     required = [p for p in params if p.default is p.empty]
     n_required = len(required) - (1 if kind == "function" else 0)
-    if len(rest) >= 6 and n_required <= 6:
+
+    def fill(names_after):
+        # extra required parameters such as `name` or `prefix` get a string
+        out = []
+        for nm in names_after:
+            p = next(q for q in params if q.name == nm)
+            if p.default is not p.empty:
+                break
+            out.append("inception_probe" if any(k in nm.lower() for k in ("name", "prefix", "scope", "id", "tag")) else None)
+        return out
+
+    if len(rest) >= 6 and _six_like(params, rest):
         signature = "six"
         arg_names = rest[:6]
-        call_args = vals
-    elif len(rest) >= 1 and n_required <= 1:
+        call_args = vals + fill(rest[6:])
+    elif len(rest) >= 1:
         signature = "tuple"
         arg_names = [f"{rest[0]}[{i}]" for i in range(6)]
-        call_args = [tuple(vals)]
+        call_args = [tuple(vals)] + fill(rest[1:])
     else:
         return {"name": name, "kind": kind, "signature": None, "params": names,
                 "error": {"type": "SignatureError", "message": f"unexpected signature ({', '.join(names)})"}}
@@ -736,6 +768,8 @@ def main(argv):
     entry = os.path.realpath(req["entry"])
     root = os.path.realpath(req.get("root", os.path.dirname(entry)))
     os.chdir(os.path.dirname(entry))
+    for p in req.get("sys_path", []):
+        sys.path.append(p)
     for p in (os.path.dirname(entry), root):
         if p not in sys.path:
             sys.path.insert(0, p)

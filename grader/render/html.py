@@ -25,6 +25,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from .. import i18n
+from ..fsutil import write_atomic
 from ..report import Block, BranchLayer, Finding, LayerRow, Report, Source
 
 __all__ = ["render_html", "write_html", "load_table1", "TABLE1_COLUMNS"]
@@ -78,24 +79,7 @@ def render_html(
 def write_html(report: Report, path: str | os.PathLike, **kw: Any) -> Path:
     """Render ``report`` (keywords as for :func:`render_html`) and write it to ``path``
     atomically: a temporary file in the same directory, then a rename."""
-    text = render_html(report, **kw)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
+    return write_atomic(path, render_html(report, **kw))
 
 
 def load_table1(path: str | os.PathLike | None = None) -> list[dict] | None:

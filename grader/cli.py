@@ -1,0 +1,524 @@
+"""The command line: the only module that parses arguments and prints.
+
+Everything below returns data; this module turns it into terminal output, files
+and exit statuses (0: no error-severity finding, 1: there is one, 2: could not
+grade at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata, util
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .assignment import AssignmentError
+from .assignment import load as load_assignment
+from .fsutil import write_atomic
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNGRADABLE = 0, 1, 2
+TRACE_KEYS = ("filters", "kernel_size", "strides", "padding", "activation", "pool_size", "units", "rate",
+              "axis", "depth_radius", "ksize")
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+class UsageError(Exception):
+    """A problem with the command's input: printed as one clear message, exit 2."""
+
+
+def _console(args, stderr=False) -> Console:
+    no_color = getattr(args, "no_color", False) or bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False,
+                   force_terminal=None if not no_color else False)
+
+
+def _require_keras():
+    """TensorFlow with Keras 3 is needed to grade; say how to get it."""
+    if util.find_spec("tensorflow") is None or util.find_spec("keras") is None:
+        raise UsageError("TensorFlow is not installed in this environment. Install it with: "
+                         "pip install 'tensorflow-cpu>=2.16' (or 'tensorflow>=2.16' on macOS)")
+    try:
+        major = int(metadata.version("keras").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        major = 0
+    if major < 3:
+        raise UsageError("grader needs Keras 3 (TensorFlow 2.16 or newer); upgrade with: "
+                         "pip install -U 'tensorflow-cpu>=2.16' 'keras>=3'")
+
+
+def _assignment(args):
+    try:
+        return load_assignment(getattr(args, "assignment", None))
+    except AssignmentError as e:
+        raise UsageError(f"invalid assignment file: {e}") from None
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+def find_submission(folder: Path, entry_names) -> Path:
+    """The submission in ``folder`` for `grader check` with no argument."""
+    for name in entry_names:
+        if (folder / name).is_file():
+            return folder / name
+    cands = sorted(p.name for p in folder.iterdir() if p.suffix in (".py", ".ipynb") and not p.name.startswith("."))
+    if len(cands) == 1:
+        return folder / cands[0]
+    if not cands:
+        raise UsageError(f"no .py or .ipynb file in {folder}; run `grader check FILE`")
+    raise UsageError(f"several candidates in {folder}: {', '.join(cands)}. Run `grader check FILE`, "
+                     f"or name your file one of: {', '.join(entry_names[:4])}")
+
+
+def _sandbox_choice(args, console, *, batch: bool) -> bool:
+    from . import sandbox
+
+    if getattr(args, "no_sandbox", False) or getattr(args, "unsafe_no_sandbox", False):
+        return False
+    st = sandbox.sandbox_status()
+    if st.available:
+        return True
+    if batch:
+        raise UsageError(f"refusing to run untrusted code without a sandbox: {st.reason}. "
+                         "Install bubblewrap, or pass --unsafe-no-sandbox to run anyway.")
+    if not getattr(args, "quiet", False):
+        console.print(f"[yellow]note:[/] running without a sandbox ({st.reason}).", highlight=False)
+    return False
+
+
+def cmd_check(args) -> int:
+    console = _console(args)
+    err = _console(args, stderr=True)
+    A = _assignment(args)
+    _require_keras()
+    ci = args.ci or os.environ.get("CI", "").lower() == "true"
+    path = Path(args.submission) if args.submission else find_submission(Path.cwd(), A.entry_files)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    from . import check
+    from .render import write_html
+    from .submission import LoadError, load
+
+    try:
+        sub = load(path, A.entry_files)
+    except LoadError as e:
+        raise UsageError(str(e)) from None
+    use_sandbox = _sandbox_choice(args, err, batch=False)
+    report, sub = check.grade(path, A, use_sandbox=use_sandbox, timeout_s=args.timeout, submission=sub)
+    out = Path(args.out) if args.out else Path("reports") / report.submission.id
+    write_atomic(out / "report.json", report.to_json())
+    html = write_html(report, out / "report.html", lang=args.lang, source_files=sub.source_texts() if sub else None)
+    if args.json:
+        write_atomic(args.json, report.to_json())
+    if ci:
+        _ci_outputs(args, report, path)
+    if not args.quiet:
+        print_report(console, report)
+        console.print(f"report: {html}")
+    roots_err = [f for f in report.roots() if f.severity == "error"]
+    if args.min_score is not None:
+        return EXIT_OK if report.score >= args.min_score else EXIT_FINDINGS
+    return EXIT_FINDINGS if roots_err else EXIT_OK
+
+
+def _repo_root(path: Path) -> Path:
+    try:
+        out = subprocess.run(["git", "-C", str(path if path.is_dir() else path.parent), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return Path.cwd()
+
+
+def _ci_outputs(args, report, path: Path):
+    from .render import ci, junit
+
+    root = _repo_root(path)
+    sub_root = path if path.is_dir() else path.parent
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in ci.github_annotations(report, repo_root=root, submission_root=sub_root):
+            print(line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as f:
+                f.write(ci.github_step_summary(report, report_link=ci.github_run_url()) + "\n")
+    cq = args.codequality or ("gl-code-quality-report.json" if os.environ.get("GITLAB_CI") == "true" else None)
+    if cq:
+        write_atomic(cq, ci.gitlab_codequality_json(report, repo_root=root, submission_root=sub_root))
+    if args.junit:
+        write_atomic(args.junit, junit.junit_xml(report))
+
+
+def print_report(console: Console, report) -> None:
+    """The terminal summary: score per part, root findings first with file:line,
+    consequences collapsed under their root."""
+    head = Text()
+    head.append(f"{report.submission.id}", style="bold")
+    head.append(f"  {report.score:g}/{report.max_score:g}  ")
+    head.append(report.status, style="green" if report.status == "graded" else "bold red")
+    console.print(head)
+    t = Table(box=box.SIMPLE, show_header=True, header_style="bold", pad_edge=False)
+    t.add_column("part")
+    t.add_column("score", justify="right")
+    for p in report.parts:
+        t.add_row(p.title or p.name, f"{p.score:g}/{p.max_score:g}")
+    console.print(t)
+    roots = report.roots()
+    order = {"error": 0, "warning": 1, "info": 2}
+    roots.sort(key=lambda f: (order.get(f.severity, 3), int(f.id[1:]) if f.id[1:].isdigit() else 0))
+    if not roots:
+        console.print("[green]No findings: the network matches GoogLeNet.[/]")
+    for f in roots:
+        line = Text()
+        line.append(f"{f.severity:<7} ", style=SEVERITY_STYLE.get(f.severity, ""))
+        line.append(f"{f.code} ", style="bold")
+        line.append(f"at {f.location}")
+        if f.source:
+            line.append(f"  {f.source.label()}", style="dim")
+        if f.deduction:
+            line.append(f"  -{f.deduction:g}", style="red")
+        console.print(line)
+        console.print(Text("    " + f.message))
+        cons = report.consequences(f)
+        if cons:
+            locs = ", ".join(sorted({c.location for c in cons})[:6])
+            more = "" if len({c.location for c in cons}) <= 6 else ", ..."
+            console.print(Text(f"    + {len(cons)} consequence(s): {locs}{more}", style="dim"))
+
+
+# -- trace ----------------------------------------------------------------------------------
+
+
+def cmd_trace(args) -> int:
+    console = _console(args)
+    A = _assignment(args)
+    _require_keras()
+    from . import trace
+    from .submission import LoadError, load
+
+    try:
+        sub = load(args.submission, A.entry_files)
+    except LoadError as e:
+        raise UsageError(str(e)) from None
+    res = trace.run_trace(sub, A, use_sandbox=_sandbox_choice(args, _console(args, True), batch=False),
+                          timeout_s=args.timeout)
+    if args.json:
+        print(json.dumps({"status": res.status, "detail": res.detail, "trace": res.trace}, indent=2))
+        return EXIT_OK if res.status == "ok" else EXIT_FINDINGS
+    console.print(f"[bold]{sub.id}[/]  status: {res.status} {res.detail}")
+    t = res.trace or {}
+    if t.get("error"):
+        e = t["error"]
+        src = e.get("source")
+        where = sub.source(src["file"], src["line"]).label() if src else "?"
+        console.print(Text(f"error: {e.get('type')}: {e.get('message', '')[:500]} at {where}", style="red"))
+    g = t.get("graph")
+    if g:
+        byid = {n["id"]: n for n in g["nodes"]}
+
+        def depth(n):
+            k = 0
+            while n.get("parent") in byid and k < 50:
+                n = byid[n["parent"]]
+                k += 1
+            return k
+
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+        for c in ("id", "layer", "output shape", "params", "config", "source"):
+            table.add_column(c)
+        for n in g["nodes"]:
+            src = n.get("source")
+            label = sub.source(src["file"], src["line"]).label() if src else ""
+            cfg = ", ".join(f"{k}={v}" for k, v in (n.get("config") or {}).items() if k in TRACE_KEYS)
+            shapes = "; ".join(str(tuple(s)) for s in n.get("out_shapes") or [] if s is not None)
+            table.add_row(n["id"], "  " * depth(n) + f"{n['class']} ({n.get('name', '')})", shapes,
+                          str(n.get("params", 0)), cfg[:80], label)
+        console.print(table)
+    for note in t.get("notes") or []:
+        src = note.get("source")
+        console.print(f"[cyan]skipped[/] {note.get('call')} at {sub.source(src['file'], src['line']).label() if src else '?'}")
+    if t.get("probe"):
+        p = t["probe"]
+        console.print(f"probe: {p.get('kind')} {p.get('name')} signature={p.get('signature')} arguments={p.get('arguments')}"
+                      + (f" error={p['error']}" if p.get("error") else ""))
+    return EXIT_OK if res.status == "ok" else EXIT_FINDINGS
+
+
+# -- reference -------------------------------------------------------------------------------
+
+
+def cmd_reference(args) -> int:
+    _require_keras()
+    from reference.table1 import table_rows
+
+    rows = table_rows()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return EXIT_OK
+    console = _console(args)
+    t = Table(title="GoogLeNet, Table 1 (printed | computed)", box=box.SIMPLE_HEAVY, header_style="bold")
+    for c in ("name", "type", "patch/stride", "output", "depth", "#1x1", "#3x3 red", "#3x3", "#5x5 red", "#5x5",
+              "pool proj", "params", "ops", "note"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        def v(x):
+            return "" if x is None else str(x)
+
+        params = f"{r.printed_params} | {_k(r.computed_params)}" if r.printed_params or r.computed_params else ""
+        ops = f"{r.printed_ops} | {_m(r.computed_ops)}" if r.printed_ops or r.computed_ops else ""
+        t.add_row(r.name, r.type, r.patch_size_stride, r.output_size, v(r.depth), v(r.n1x1), v(r.n3x3_reduce),
+                  v(r.n3x3), v(r.n5x5_reduce), v(r.n5x5), v(r.pool_proj), params, ops,
+                  Text(r.note[:160] + ("..." if len(r.note) > 160 else ""), style="yellow") if r.note else "")
+    console.print(t)
+    return EXIT_OK
+
+
+def _k(x):
+    return "" if x is None else f"{x / 1024:.1f}K"
+
+
+def _m(x):
+    return "" if x is None else f"{x / 1e6:.0f}M"
+
+
+# -- batch and friends ------------------------------------------------------------------------
+
+
+def cmd_batch(args) -> int:
+    from . import batch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    A = _assignment(args)
+    _require_keras()
+    console = _console(args)
+    use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
+    shard = batch.parse_shard(args.shard) if args.shard else None
+    try:
+        plan = batch.plan(Path(args.dir), Path(args.out), A, shard=shard, force=args.force)
+    except batch.BatchError as e:
+        raise UsageError(str(e)) from None
+    scores = []
+    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[mean]}"), console=console, disable=args.quiet) as progress:
+        task = progress.add_task("grading", total=len(plan.todo), mean="")
+
+        def on_result(row):
+            scores.append(row["score"])
+            mean = sum(scores) / len(scores)
+            progress.update(task, advance=1, mean=f"mean {mean:.1f}")
+            if not args.quiet:
+                style = "green" if row["status"] == "graded" else "red"
+                progress.console.print(f"{row['id']:<28} {row['score']:>6g}/{row['max_score']:g}  "
+                                       f"[{style}]{row['status']}[/]  {row['duration_s']:.1f}s")
+
+        try:
+            result = batch.run(plan, A, jobs=args.jobs or os.cpu_count() or 1, use_sandbox=use_sandbox,
+                               on_result=on_result, timeout_s=args.timeout)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted:[/] finished reports are kept; run the same command again to grade the rest.")
+            return 130
+    if not args.quiet:
+        console.print(f"graded {result.graded}, reused {result.reused}, failed {result.failed}; "
+                      f"gradebook: {result.grades_csv}; overview: {result.index_html}")
+    return EXIT_OK
+
+
+def cmd_merge(args) -> int:
+    from . import batch
+
+    try:
+        res = batch.merge([Path(p) for p in args.outs], Path(args.out))
+    except batch.BatchError as e:
+        raise UsageError(str(e)) from None
+    _console(args).print(f"merged {res.count} submissions into {res.grades_csv}")
+    return EXIT_OK
+
+
+def cmd_collect(args) -> int:
+    from . import collect
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = _console(args)
+    try:
+        roster = collect.read_roster(args.roster)
+        deadline = collect.parse_deadline(args.deadline) if args.deadline else None
+        late = collect.parse_deadline(args.late_until) if args.late_until else None
+        with Progress(TextColumn("[bold]collecting"), BarColumn(), MofNCompleteColumn(), console=console,
+                      disable=args.quiet) as progress:
+            task = progress.add_task("collect", total=len(roster))
+
+            def on_progress(rec):
+                progress.update(task, advance=1)
+                if not args.quiet:
+                    style = "green" if rec.status in ("ok", "late") else "red"
+                    progress.console.print(f"{rec.id:<24} [{style}]{rec.status}[/] {rec.commit[:10]} {rec.message[:100]}")
+
+            recs = collect.collect(roster, Path(args.into), deadline=deadline, late_until=late, jobs=args.jobs,
+                                   size_cap_mb=args.size_cap, submodules=args.submodules, on_progress=on_progress)
+    except collect.CollectError as e:
+        raise UsageError(str(e)) from None
+    bad = [r for r in recs if r.status not in ("ok", "late")]
+    console.print(f"collected {len(recs) - len(bad)} of {len(recs)} into {args.into}; see {Path(args.into) / 'collect.csv'}")
+    return EXIT_OK
+
+
+def cmd_gradescope_results(args) -> int:
+    from .render.gradescope import gradescope_results
+    from .report import Report
+
+    try:
+        report = Report.from_json(Path(args.report).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"cannot read report {args.report}: {e}") from None
+    write_atomic(args.out, json.dumps(gradescope_results(report), indent=2))
+    return EXIT_OK
+
+
+def cmd_gradescope(args) -> int:
+    from .render import gradescope
+
+    out = Path(args.out)
+    if args.zip:
+        gradescope.write_autograder_zip(out, args.install)
+        _console(args).print(f"wrote {out}: upload it as the Gradescope autograder")
+    else:
+        for name, text in gradescope.autograder_files(args.install).items():
+            write_atomic(out / name, text)
+        _console(args).print(f"wrote the autograder files into {out}")
+    return EXIT_OK
+
+
+def cmd_init_ci(args) -> int:
+    from . import initci
+
+    kind = "gitlab" if args.gitlab else "github"
+    try:
+        path = initci.write_workflow(kind, Path(args.repo), install=args.install, python=args.python,
+                                     submission=args.submission, force=args.force)
+    except (FileExistsError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    _console(args).print(f"wrote {path}")
+    return EXIT_OK
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grader", description="Autograder for GoogLeNet (Inception v1) in Keras.")
+    p.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp, assignment=True):
+        if assignment:
+            sp.add_argument("--assignment", metavar="FILE", help="assignment file (default: the paper's GoogLeNet)")
+        sp.add_argument("--no-color", action="store_true", help="no colours (also NO_COLOR)")
+        sp.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+
+    c = sub.add_parser("check", help="grade one submission (a .py, .ipynb, folder or .zip)")
+    c.add_argument("submission", nargs="?", help="default: the submission in the current folder")
+    c.add_argument("--out", metavar="DIR", help="where report.json and report.html go (default reports/<id>/)")
+    c.add_argument("--json", metavar="FILE", help="also write the JSON report to FILE")
+    c.add_argument("--lang", default="en", help="report language (en, ko)")
+    c.add_argument("--ci", action="store_true", help="CI mode: annotations, step summary (also CI=true)")
+    c.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per rubric part")
+    c.add_argument("--codequality", metavar="FILE", help="write a GitLab Code Quality report")
+    c.add_argument("--min-score", type=float, help="exit 1 below this score (default: exit 1 on any error)")
+    c.add_argument("--timeout", type=float, help="seconds before the submission is stopped")
+    c.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (your own code only)")
+    common(c)
+    c.set_defaults(func=cmd_check)
+
+    t = sub.add_parser("trace", help="show the graph the submission really builds")
+    t.add_argument("submission")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--timeout", type=float)
+    t.add_argument("--no-sandbox", action="store_true")
+    common(t)
+    t.set_defaults(func=cmd_trace)
+
+    r = sub.add_parser("reference", help="print the reference as the paper's Table 1")
+    r.add_argument("--json", action="store_true")
+    common(r, assignment=False)
+    r.set_defaults(func=cmd_reference)
+
+    b = sub.add_parser("batch", help="grade every submission in a folder")
+    b.add_argument("dir")
+    b.add_argument("--out", default="reports")
+    b.add_argument("--jobs", "-j", type=int)
+    b.add_argument("--shard", metavar="K/N", help="grade a deterministic 1/N of the submissions (K from 1)")
+    b.add_argument("--force", action="store_true", help="regrade even what is cached")
+    b.add_argument("--timeout", type=float)
+    b.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
+    common(b)
+    b.set_defaults(func=cmd_batch)
+
+    m = sub.add_parser("merge", help="merge shard outputs into one gradebook")
+    m.add_argument("outs", nargs="+")
+    m.add_argument("--out", required=True)
+    common(m, assignment=False)
+    m.set_defaults(func=cmd_merge)
+
+    co = sub.add_parser("collect", help="collect submissions from students' git repositories")
+    co.add_argument("roster", help="CSV with id, repo and optional branch, path")
+    co.add_argument("--into", default="submissions")
+    co.add_argument("--deadline", help="ISO-8601 with offset, e.g. 2026-12-01T23:59:00+09:00")
+    co.add_argument("--late-until", help="ISO-8601 with offset")
+    co.add_argument("--jobs", "-j", type=int, default=4)
+    co.add_argument("--size-cap", type=int, default=200, help="MiB per repository")
+    co.add_argument("--submodules", action="store_true")
+    common(co, assignment=False)
+    co.set_defaults(func=cmd_collect)
+
+    gr = sub.add_parser("gradescope-results", help="turn a report.json into Gradescope's results.json")
+    gr.add_argument("report")
+    gr.add_argument("out")
+    common(gr, assignment=False)
+    gr.set_defaults(func=cmd_gradescope_results)
+
+    gs = sub.add_parser("gradescope", help="write a Gradescope autograder (setup.sh, run_autograder)")
+    gs.add_argument("--out", default="gradescope-autograder")
+    gs.add_argument("--install", default="grader", help="pip spec of the grader to install on Gradescope")
+    gs.add_argument("--zip", action="store_true", help="write a zip to upload instead of a folder")
+    common(gs, assignment=False)
+    gs.set_defaults(func=cmd_gradescope)
+
+    ic = sub.add_parser("init-ci", help="write a CI workflow into a student repository")
+    g = ic.add_mutually_exclusive_group()
+    g.add_argument("--github", action="store_true", default=True)
+    g.add_argument("--gitlab", action="store_true")
+    ic.add_argument("--repo", default=".")
+    ic.add_argument("--install", default="grader", help="pip spec or git+URL of the grader")
+    ic.add_argument("--python", default="3.11")
+    ic.add_argument("--submission", help="path of the submission inside the repo")
+    ic.add_argument("--force", action="store_true")
+    common(ic, assignment=False)
+    ic.set_defaults(func=cmd_init_ci)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        _console(args, stderr=True).print(Text(f"grader: {e}", style="bold red"))
+        return EXIT_UNGRADABLE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1014 @@
+"""Diagnosis: compare a student's canonical graph with the reference's and say
+each real mistake once, at its place in the network and at the student's line.
+
+The first divergence is the root; what it causes downstream (shapes, parameter
+counts, the same fault repeated in nine blocks by one inception function) is
+linked to it with ``caused_by``, never reported as a new error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .align import (BRANCH_ROLES, COLUMN_TITLES, COLUMNS, Block, Structure, align, match_branches, structure)
+from .assignment import Assignment
+from .graph import Graph, Node, conv_out
+from .report import BranchLayer, LayerRow
+from .report import Block as BlockRow
+
+# -- messages (msgids of the message catalog; see grader/locale) -----------------------------
+M_STRIDE = "{location}: stride {actual} where the paper has {expected}; every later feature map is halved ({detail})."
+M_RELU = "{location}: no ReLU after this convolution; add activation='relu' (or a ReLU layer) after it."
+M_FILTERS = "{location}: {actual} filters where Table 1 has {expected}."
+M_SLIP_COLUMN = "{location}: {actual} is this block's {column}: the {layer} convolution is fed the wrong argument."
+M_ARGUMENT = "{location}: the {layer} convolution takes its filters from `{actual}` instead of `{expected}`."
+M_UNUSED = "{location}: parameter `{argument}` of your inception function is never used."
+M_KERNEL = "{location}: kernel {actual} where the paper has {expected}."
+M_PADDING = "{location}: padding '{actual}' gives {detail}; use padding='same'."
+M_POOL_TYPE = "{location}: {actual} pooling where the paper has {expected} pooling."
+M_POOL_SIZE = "{location}: pool window {actual} where the paper has {expected}."
+M_NORM = "{location}: {actual} instead of local response normalization (allowed, but not the paper's)."
+M_DROPOUT = "{location}: dropout rate {actual} where the paper has {expected}."
+M_UNITS = "{location}: {actual} units where the paper has {expected}."
+M_MISSING = "{location}: {layer} is missing."
+M_EXTRA = "{location}: an extra {layer} that the paper does not have."
+M_AUX_POS = "{location}: the auxiliary classifier hangs from {actual} instead of {expected}."
+M_AUX_MISSING = "{location}: the auxiliary classifier is missing."
+M_ORDER = "{location}: the branches are concatenated as {actual}; the paper's order is {expected}."
+M_AXIS = "{location}: concatenation on axis {actual}; the channel axis is {expected}."
+M_INPUT = "{location}: input shape {actual} where the assignment asks for {expected}."
+M_BUILD = "{location}: the model could not be built: {actual}."
+M_TIMEOUT = "{location}: the grader gave up after {actual} seconds."
+M_NO_MODEL = "{location}: no model was found; {detail}."
+M_PARAMS = "{location}: {actual} parameters where the reference has {expected}."
+M_SKIPPED = "{location}: training call skipped while grading: {actual}."
+M_TYPO = "{location}: {actual} filters where Table 1 has {expected} (digits mistyped?)."
+M_ACTIVATION = "{location}: activation {actual} where the paper has {expected}."
+M_LAYER_TYPE = "{location}: {actual} where the paper has {expected}."
+M_SHAPE = "{location}: output {actual} where the reference has {expected}."
+M_STRIDES_GENERIC = "{location}: stride {actual} where the paper has {expected} ({detail})."
+M_MEMORY = "{location}: the program used more than {actual} of memory and was stopped."
+M_AUX_EXTRA = "{location}: an extra auxiliary classifier that the assignment does not ask for."
+M_NORM_MISSING = "{location}: no normalization here; the paper has local response normalization (allowed)."
+M_OUTPUTS = "{location}: the model has {actual} outputs where {expected} are expected."
+M_ARG_HARDCODED = "{location}: the {layer} convolution has {actual} filters written in the function instead of using `{expected}`."
+M_BRANCH_MISSING = "{location}: the {layer} branch is missing."
+M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
+
+
+#: Codes of faults that change shapes or parameter counts downstream.
+SHAPE_CODES = {"strides", "padding", "kernel_size", "filters", "pool_size", "layer_missing", "layer_extra",
+               "argument_misuse", "input_shape", "units", "concat_axis", "branch_missing", "branch_extra",
+               "layer_type", "aux_position", "norm_type"}
+
+
+def fmt(template: str, **args) -> str:
+    return template.format(**args)
+
+
+@dataclass
+class F:
+    """A finding being built (becomes a report.Finding)."""
+
+    code: str
+    severity: str
+    location: str
+    template: str
+    args: dict
+    expected: object = None
+    actual: object = None
+    node: Node | None = None
+    source: tuple | None = None
+    caused_by: "F | None" = None
+    order: float = 0.0
+    id: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def message(self):
+        try:
+            return fmt(self.template, **self.args)
+        except (KeyError, IndexError):
+            return self.template
+
+
+def _j(v):
+    """JSON-friendly: tuples to lists."""
+    if isinstance(v, tuple):
+        return [_j(x) for x in v]
+    if isinstance(v, list):
+        return [_j(x) for x in v]
+    return v
+
+
+def _k(v):
+    return "x".join(str(x) for x in v) if isinstance(v, (list, tuple)) else str(v)
+
+
+def _shape_s(s):
+    if not s:
+        return "?"
+    return "x".join(str(d) for d in s[1:]) if len(s) > 1 else str(s)
+
+
+# -- reference locations ------------------------------------------------------------------------
+
+
+def caffe(name: str) -> str:
+    return name.replace("__", "/")
+
+
+def ref_location(n: Node) -> str:
+    if n.op == "input":
+        return "data"
+    return caffe(n.name)
+
+
+def block_location(b: Block) -> str:
+    return caffe(b.concat.name).rsplit("/", 1)[0]
+
+
+def ref_roles(b: Block) -> list:
+    """The reference block's branches as lists of (role, node)."""
+    out = []
+    for br in b.branches:
+        out.append([(caffe(n.name).rsplit("/", 1)[-1], n) for n in br])
+    return out
+
+
+# -- node comparison ----------------------------------------------------------------------------
+
+
+def padding_matters(n: Node, k, s) -> bool:
+    """Whether 'same' and 'valid' would differ for this layer on its actual input."""
+    if not n.in_shape or len(n.in_shape) != 4 or not k:
+        return True
+    for i in range(2):
+        size = n.in_shape[i + 1]
+        if size is None:
+            return True
+        out = -(-size // s[i])
+        pad = max((out - 1) * s[i] + k[i] - size, 0)
+        if pad > 0:
+            return True
+    return False
+
+
+def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
+    """Differences that change the result: (code, severity, template, args, expected, actual)."""
+    out = []
+    if r.op != s.op:
+        if r.op == "norm":
+            return [("norm_type", "norm", M_LAYER_TYPE, {}, r.a("norm"), s.op)]
+        return [("layer_type", "error", M_LAYER_TYPE, {}, r.op, _op_name(s))]
+    if r.op == "conv":
+        if s.a("conv_type") != "conv":
+            out.append(("layer_type", "error", M_LAYER_TYPE, {}, "Conv2D", s.cls))
+        if s.a("kernel") != r.a("kernel"):
+            out.append(("kernel_size", "error", M_KERNEL, {}, _k(r.a("kernel")), _k(s.a("kernel"))))
+        if s.a("strides") != r.a("strides"):
+            out.append(("strides", "error", M_STRIDE if (s.a("strides") or (1,))[0] > (r.a("strides") or (1,))[0] else M_STRIDES_GENERIC,
+                        {"detail": downstream}, _k(r.a("strides")), _k(s.a("strides"))))
+        if s.a("padding") != r.a("padding") and padding_matters(s, s.a("kernel"), s.a("strides") or (1, 1)):
+            out.append(("padding", "error", M_PADDING, {"detail": f"a {_shape_s(s.out_shape)} map"}, r.a("padding"), s.a("padding")))
+        if s.a("filters") != r.a("filters"):
+            out.append(("filters", "error", M_FILTERS, {}, r.a("filters"), s.a("filters")))
+        if s.a("activation") != r.a("activation"):
+            if r.a("activation") == "relu" and s.a("activation") is None:
+                out.append(("activation", "error", M_RELU, {}, "relu", "none"))
+            else:
+                out.append(("activation", "error", M_ACTIVATION, {}, r.a("activation") or "none", s.a("activation") or "none"))
+    elif r.op == "pool":
+        if s.a("pool_type") != r.a("pool_type"):
+            out.append(("pool_type", "error", M_POOL_TYPE, {}, r.a("pool_type"), s.a("pool_type")))
+        if s.a("pool_size") != r.a("pool_size"):
+            out.append(("pool_size", "error", M_POOL_SIZE, {}, _k(r.a("pool_size")), _k(s.a("pool_size"))))
+        if s.a("strides") != r.a("strides"):
+            out.append(("strides", "error", M_STRIDE if (s.a("strides") or (1,))[0] > (r.a("strides") or (1,))[0] else M_STRIDES_GENERIC,
+                        {"detail": downstream}, _k(r.a("strides")), _k(s.a("strides"))))
+        if s.a("padding") != r.a("padding") and padding_matters(s, s.a("pool_size"), s.a("strides") or (1, 1)):
+            out.append(("padding", "error", M_PADDING, {"detail": f"a {_shape_s(s.out_shape)} map"}, r.a("padding"), s.a("padding")))
+    elif r.op == "gap":
+        if s.a("pool_type") != r.a("pool_type"):
+            out.append(("pool_type", "error", M_POOL_TYPE, {}, r.a("pool_type"), s.a("pool_type")))
+    elif r.op == "norm":
+        if s.a("norm") != r.a("norm"):
+            key = {"batchnorm": "batchnorm_for_lrn", "layernorm": "layernorm_for_lrn"}.get(s.a("norm"), "batchnorm_for_lrn")
+            out.append(("norm_type", subs.get(key, "warning"), M_NORM, {}, "LRN", _norm_name(s.a("norm"))))
+        elif r.a("norm") == "lrn" and s.a("depth_radius") is not None:
+            diffs = [k for k in ("depth_radius", "bias", "alpha", "beta")
+                     if s.a(k) is not None and r.a(k) is not None and abs(float(s.a(k)) - float(r.a(k))) > 1e-3 * max(1e-9, abs(float(r.a(k))))]
+            if diffs:
+                out.append(("norm_type", "info", M_LAYER_TYPE, {},
+                            "LRN(" + ", ".join(f"{k}={r.a(k):g}" for k in diffs) + ")",
+                            "LRN(" + ", ".join(f"{k}={s.a(k):g}" for k in diffs) + ")"))
+    elif r.op == "dropout":
+        if s.a("rate") is None or abs(float(s.a("rate")) - float(r.a("rate"))) > 1e-6:
+            out.append(("dropout_rate", "error", M_DROPOUT, {}, r.a("rate"), s.a("rate")))
+    elif r.op == "dense":
+        if s.a("units") != r.a("units"):
+            out.append(("units", "error", M_UNITS, {}, r.a("units"), s.a("units")))
+        if s.a("activation") != r.a("activation"):
+            out.append(("activation", "error", M_ACTIVATION, {}, r.a("activation") or "none", s.a("activation") or "none"))
+    elif r.op == "concat":
+        ra, sa = _axis(r), _axis(s)
+        if ra != sa:
+            out.append(("concat_axis", "error", M_AXIS, {}, ra, sa))
+    return out
+
+
+def _axis(n: Node):
+    ax = n.a("axis")
+    rank = len(n.out_shape) if n.out_shape else 4
+    if isinstance(ax, int):
+        return ax % rank
+    return ax
+
+
+def _norm_name(k):
+    return {"batchnorm": "BatchNormalization", "layernorm": "LayerNormalization", "lrn": "LRN"}.get(k, str(k))
+
+
+def _op_name(n: Node) -> str:
+    if n.op == "pool":
+        return f"{'MaxPooling2D' if n.a('pool_type') == 'max' else 'AveragePooling2D'}"
+    return n.cls or n.op
+
+
+def node_cost(r, s) -> float:
+    if r is None or s is None:
+        return 2.0
+    if isinstance(r, Block) or isinstance(s, Block):
+        if isinstance(r, Block) and isinstance(s, Block):
+            return 0.2 * _block_filter_diffs(r, s)
+        return 6.0
+    if r.op == "input" or s.op == "input":
+        return 0.0 if r.op == s.op else 50.0
+    if r.op != s.op:
+        if {r.op, s.op} <= {"pool", "gap"}:
+            return 1.5
+        if r.op == "norm" or s.op == "norm":
+            return 2.5
+        return 3.0
+    return 0.3 * len(compare(r, s, {}))
+
+
+def block_filters(b: Block) -> dict:
+    """The six filter columns of a block, read from its branches by structure."""
+    out = {c: None for c in COLUMNS}
+    for br in b.branches:
+        convs = [n for n in br if n.op == "conv"]
+        pools = [n for n in br if n.op == "pool"]
+        if pools and convs:
+            out["pool_proj"] = convs[-1].a("filters")
+        elif len(convs) == 1 and not pools:
+            out["1x1"] = convs[0].a("filters")
+        elif len(convs) >= 2:
+            k = (convs[-1].a("kernel") or (0, 0))[0]
+            key = "5x5" if k >= 5 or (out["3x3"] is not None) else "3x3"
+            out[key] = convs[-1].a("filters")
+            out[key + "_reduce"] = convs[0].a("filters")
+    return out
+
+
+def _block_filter_diffs(r: Block, s: Block) -> int:
+    rf, sf = block_filters(r), block_filters(s)
+    d = sum(1 for c in COLUMNS if rf[c] != sf[c])
+    d += abs(len(r.branches) - len(s.branches))
+    if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1]:
+        d += 1
+    return d
+
+
+def is_typo(a, b) -> bool:
+    """Digits transposed or one digit mistyped (114 for 144, 265 for 256)."""
+    sa, sb = str(a), str(b)
+    if len(sa) != len(sb) or sa == sb:
+        return False
+    diff = [i for i in range(len(sa)) if sa[i] != sb[i]]
+    if len(diff) == 1:
+        return True
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and sa[diff[0]] == sb[diff[1]] and sa[diff[1]] == sb[diff[0]]:
+        return True
+    return False
+
+
+# -- the diagnosis --------------------------------------------------------------------------
+
+
+@dataclass
+class Diagnosis:
+    findings: list  # list[F], roots and consequences, in report order
+    layers: list  # list[LayerRow]
+    blocks: list  # list[report.Block]
+    probe: object = None  # report.Block | None
+    total_params: int | None = None
+    reference_total_params: int = 0
+
+
+class _Diagnoser:
+    def __init__(self, ref: Graph, assignment: Assignment, source_of):
+        self.ref = ref
+        self.A = assignment
+        self.subs = dict(assignment.substitutions)
+        self.source_of = source_of  # (file, line) -> report.Source
+        self.findings: list[F] = []
+        self.R = structure(ref)
+        self.ref_aux = list(self.R.aux)
+
+    def add(self, code, severity, location, template, args=None, expected=None, actual=None, node=None,
+            source=None, caused_by=None, order=0.0):
+        sev = self.A.severity.get(code, severity)
+        args = dict(args or {})
+        args.setdefault("location", location)
+        args.setdefault("expected", _k(expected) if isinstance(expected, (list, tuple)) else expected)
+        args.setdefault("actual", _k(actual) if isinstance(actual, (list, tuple)) else actual)
+        f = F(code, sev, location, template, args, _j(expected), _j(actual), node,
+              source or (node.source if node is not None else None), caused_by, order)
+        self.findings.append(f)
+        return f
+
+
+def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe: dict | None = None,
+             probe_graph: Graph | None = None, error: dict | None = None, status: str = "ok",
+             notes=(), source_of=None) -> Diagnosis:
+    """All findings for one traced submission."""
+    d = _Diagnoser(ref, assignment, source_of or (lambda s: None))
+    ref_total = ref.total_params()
+    for note in notes or ():
+        if note.get("kind") == "training_skipped":
+            src = note.get("source")
+            d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
+                  source=(src["file"], src["line"]) if src else None, order=1e9)
+    if student is None or not student.nodes:
+        return Diagnosis(d.findings, [], [], None, None, ref_total)
+    S = structure(student)
+    ctx = _Context(d, S)
+    ctx.run(probe, probe_graph, error, status)
+    return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total)
+
+
+class _Context:
+    def __init__(self, d: _Diagnoser, S: Structure):
+        self.d = d
+        self.S = S
+        self.R = d.R
+        self.pairs = []
+        self.match: dict = {}  # reference node id -> student node
+        self.block_match: dict = {}  # reference block concat id -> student Block
+        self.layer_rows: list = []
+        self.block_rows: list = []
+        self.probe_row = None
+        self.total = S.graph.total_params()
+        self.loc_finding: dict = {}  # location -> first root F there
+        self.block_candidates: list = []  # per-block diffs before grouping
+
+    # ------------------------------------------------------------------------------------
+    def run(self, probe, probe_graph, error, status):
+        d = self.d
+        self.pairs = align(self.R.spine, self.S.spine, node_cost, self._gap_ref, self._gap_stu)
+        self._input_shape()
+        self._spine_findings()
+        fn_roots = self._probe(probe, probe_graph)
+        self._blocks(fn_roots)
+        self._aux()
+        self._failure(error, status)
+        self._consequences()
+        self._params()
+        self._rows()
+        return d
+
+    def _gap_ref(self, r):
+        if isinstance(r, Block):
+            return 4.0
+        if r.op == "norm":
+            return 1.0
+        return 2.0
+
+    def _gap_stu(self, s):
+        if isinstance(s, Block):
+            return 4.0
+        if s.op in ("reshape",):
+            return 0.0
+        if s.op in ("act", "norm", "dropout"):
+            return 1.0
+        return 2.0
+
+    def _downstream(self, idx_ref, s: Node):
+        if s.out_shape and len(s.out_shape) == 4:
+            r_out = None
+            for r, x in self.pairs:
+                if x is s and r is not None and not isinstance(r, Block):
+                    r_out = r.out_shape
+            if r_out:
+                return f"{_shape_s(r_out)} becomes {_shape_s(s.out_shape)} from here on"
+        return "later maps shrink"
+
+    def _input_shape(self):
+        d = self.d
+        s_in = [n for n in self.S.graph.nodes.values() if n.op == "input"]
+        if not s_in or not s_in[0].out_shape:
+            return
+        got = tuple(s_in[0].out_shape[1:])
+        want = tuple(d.A.input_shape)
+        if got != want:
+            d.add("input_shape", "error", "data", M_INPUT, {}, list(want), list(got), node=s_in[0], order=0)
+
+    def _reached(self) -> int:
+        """Index in the pairs of the last student item: a build that failed
+        stops there, and what comes after it was never reached."""
+        if not self.S.graph.partial:
+            return len(self.pairs)
+        last = 0
+        for i, (r, s) in enumerate(self.pairs):
+            if s is not None:
+                last = i
+        return last + 1
+
+    def _spine_findings(self):
+        d = self.d
+        last_ref = None
+        order = 1
+        reached = self._reached()
+        for i, (r, s) in enumerate(self.pairs):
+            order += 1
+            if i >= reached:
+                break
+            if r is not None and s is not None:
+                if isinstance(r, Block):
+                    self.block_match[r.id] = s
+                    last_ref = r
+                    continue
+                self.match[r.id] = s
+                loc = ref_location(r)
+                last_ref = r
+                if r.op == "input":
+                    continue
+                for code, sev, tmpl, args, exp, act in compare(r, s, d.subs, downstream=self._downstream(None, s)):
+                    if code == "norm_type" and sev == "norm":
+                        sev = d.subs.get("none_for_lrn", "warning")
+                    f = d.add(code, sev, loc, tmpl, args, exp, act, node=s, order=order)
+                    if code == "activation" and s.a("activation") is None and r.a("activation") == "relu":
+                        f.extra["relu_missing"] = True
+                    self.loc_finding.setdefault(loc, f)
+            elif r is not None:
+                loc = block_location(r) if isinstance(r, Block) else ref_location(r)
+                if not isinstance(r, Block) and r.op == "norm":
+                    # the paper's LRN left out, or replaced by a BatchNorm the conv before it absorbed
+                    prev = self.match.get(self._prev_ref_id(r))
+                    if prev is not None and prev.a("post_norm"):
+                        sub = _norm_name(prev.a("post_norm"))
+                        key = "batchnorm_for_lrn"
+                        f = d.add("norm_type", d.subs.get(key, "warning"), loc, M_NORM, {}, "LRN", sub, node=prev, order=order)
+                    else:
+                        f = d.add("norm_type", d.subs.get("none_for_lrn", "warning"), loc, M_NORM_MISSING, {}, "LRN", "none",
+                                  source=self._near_source(last_ref), order=order)
+                else:
+                    what = "inception block " + loc.split("_", 1)[-1] if isinstance(r, Block) else _layer_desc(r)
+                    f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": what}, what, None,
+                              source=self._near_source(last_ref), order=order)
+                self.loc_finding.setdefault(loc, f)
+            elif s is not None:
+                if isinstance(s, Block) or s.op not in ("reshape",):
+                    if not isinstance(s, Block) and s.op == "norm" and s.a("norm") == "batchnorm":
+                        continue  # BatchNorm anywhere is a style, not a fault
+                    loc = (block_location(last_ref) if isinstance(last_ref, Block) else ref_location(last_ref)) if last_ref is not None else "data"
+                    what = "inception block" if isinstance(s, Block) else _op_name(s)
+                    node = s.concat if isinstance(s, Block) else s
+                    sev = "error"
+                    if not isinstance(s, Block) and s.op == "act" and s.a("fn") == "relu":
+                        sev = "info"
+                    d.add("layer_extra", sev, loc, M_EXTRA, {"layer": what}, None, what, node=node, order=order + 0.5)
+
+    def _prev_ref_id(self, r):
+        sp = self.R.spine
+        for i, x in enumerate(sp):
+            if x is r and i > 0:
+                return sp[i - 1].id
+        return None
+
+    def _near_source(self, r):
+        if r is None:
+            return None
+        s = self.block_match.get(r.id) if isinstance(r, Block) else self.match.get(r.id)
+        if s is None:
+            return None
+        return (s.concat if isinstance(s, Block) else s).source
+
+    # -- the inception function, seen alone --------------------------------------------
+    def _probe(self, probe, pg: Graph | None):
+        """Function-level roots from the probe: {(code, role): F}."""
+        d = self.d
+        roots: dict = {}
+        if not probe or pg is None or not self.R.blocks:
+            return roots
+        args = probe.get("arguments") or {}
+        val_to_arg = {v: a for a, v in args.items()}
+        arg_order = list(args)
+        ps = structure(pg)
+        if not ps.blocks:
+            return roots
+        pb = ps.blocks[-1]
+        rb = self.R.blocks[0]
+        rroles = ref_roles(rb)
+        expected_value = {c: v for c, v in zip(COLUMNS, args.values())}
+
+        def cost(ri, si):
+            if si is None:
+                return 5.0
+            rbr = rroles[ri]
+            sbr = pb.branches[si]
+            c = 0.0
+            pairs = align([n for _, n in rbr], sbr, node_cost, lambda x: 2.0, lambda x: 2.0)
+            for rn, sn in pairs:
+                if rn is None or sn is None:
+                    c += 2.0
+                    continue
+                if rn.op != sn.op:
+                    c += 3.0
+                    continue
+                if rn.op == "conv":
+                    role = dict((id(n), ro) for ro, n in rbr)[id(rn)]
+                    if sn.a("filters") != expected_value.get(role):
+                        c += 0.4
+                    if sn.a("kernel") != rn.a("kernel"):
+                        c += 0.6
+            return c
+
+        assign = match_branches(rroles, pb.branches, cost)
+        order_base = 100
+        for ri, si in enumerate(assign):
+            rbr = rroles[ri]
+            if si is None:
+                f = d.add("branch_missing", "error", "inception/" + rbr[-1][0], M_BRANCH_MISSING,
+                          {"layer": rbr[-1][0]}, rbr[-1][0], None, source=pb.concat.source, order=order_base)
+                roots[("branch_missing", rbr[-1][0])] = f
+                continue
+            sbr = pb.branches[si]
+            pairs = align([n for _, n in rbr], sbr, node_cost, lambda x: 2.0, lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
+            role_of = {id(n): ro for ro, n in rbr}
+            for rn, sn in pairs:
+                if rn is None:
+                    continue
+                role = role_of[id(rn)]
+                loc = "inception/" + role
+                if sn is None:
+                    f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": role}, role, None,
+                              source=pb.concat.source, order=order_base)
+                    roots[("layer_missing", role)] = f
+                    continue
+                diffs = [c for c in compare(rn, sn, d.subs) if c[0] != "filters"]
+                if rn.op == "conv" and sn.op == "conv" and role in expected_value and sn.a("filters") != expected_value[role]:
+                    diffs.append(("filters", "error", M_FILTERS, {}, expected_value[role], sn.a("filters")))
+                for code, sev, tmpl, a, exp, act in diffs:
+                    if code == "filters":
+                        want = args and arg_order[COLUMNS.index(role)]
+                        got = val_to_arg.get(act)
+                        if got == want:
+                            continue
+                        if got is None:
+                            if act == probe.get("input_channels"):
+                                got = "the input's channel count"
+                            f = d.add("argument_misuse", "error", loc, M_ARG_HARDCODED, {"layer": role}, want,
+                                      act if got is None else got, node=sn, order=order_base)
+                        else:
+                            f = d.add("argument_misuse", "error", loc, M_ARGUMENT, {"layer": role}, want, got,
+                                      node=sn, order=order_base)
+                        roots[("filters", role)] = f
+                        continue
+                    if code == "padding":
+                        a = {"detail": "a smaller map than the other branches"}
+                    if code == "strides":
+                        a = {"detail": "the branch's map no longer matches the others"}
+                    f = d.add(code, sev, loc, tmpl, a, exp, act, node=sn, order=order_base)
+                    roots[(code, role)] = f
+            order_base += 1
+        # the branches' order in the concatenation
+        perm = [si for si in assign]
+        if None not in perm and perm != sorted(perm):
+            names = {si: rroles[ri][-1][0] for ri, si in enumerate(assign)}
+            actual = [names[i] for i in range(len(pb.branches)) if i in names]
+            f = d.add("branch_order", d.subs.get("concat_order", "info"), "inception/output", M_ORDER, {},
+                      ", ".join(r[-1][0] for r in rroles), ", ".join(actual), node=pb.concat, order=order_base)
+            roots[("branch_order", "output")] = f
+        for code, sev, tmpl, a, exp, act in compare(rb.concat, pb.concat, d.subs):
+            f = d.add(code, sev, "inception/output", tmpl, a, exp, act, node=pb.concat, order=order_base)
+            roots[(code, "output")] = f
+        for extra in [pb.branches[i] for i in range(len(pb.branches)) if i not in assign]:
+            f = d.add("branch_extra", "error", "inception/output", M_BRANCH_EXTRA, {}, None,
+                      " -> ".join(_op_name(n) for n in extra), node=extra[0] if extra else pb.concat, order=order_base)
+            roots[("branch_extra", "output")] = f
+        # arguments never used
+        used = {n.a("filters") for n in pg.nodes.values() if n.op in ("conv", "dense")}
+        for i, (a, v) in enumerate(args.items()):
+            if v not in used:
+                role = COLUMNS[i]
+                cause = roots.get(("filters", role))
+                if cause is None:
+                    cause = next((f for (c, r), f in roots.items() if c == "filters"), None)
+                d.add("argument_unused", "warning" if cause is None else "error", "inception/" + role, M_UNUSED,
+                      {"argument": a}, a, None, source=pb.concat.source, caused_by=cause, order=order_base)
+        self.probe_block = (pb, assign, rroles, args, val_to_arg)
+        self.probe_row = self._block_row("inception", rb, pb, assign, rroles, args=(val_to_arg, expected_value))
+        return roots
+
+    # -- the nine blocks -------------------------------------------------------------------
+    def _blocks(self, fn_roots: dict):
+        d = self.d
+        per_role: dict = {}  # (code, role, key) -> list of (block loc, F-args)
+        matched = [(rb, self.block_match[rb.id]) for rb in self.R.blocks if rb.id in self.block_match]
+        cands = []
+        for rb, sb in matched:
+            bloc = block_location(rb)
+            rroles = ref_roles(rb)
+
+            def cost(ri, si, rroles=rroles, sb=sb):
+                if si is None:
+                    return 5.0
+                pairs = align([n for _, n in rroles[ri]], sb.branches[si], node_cost, lambda x: 2.0,
+                              lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
+                return sum(node_cost(a, b) if a is not None and b is not None else 2.0 for a, b in pairs)
+
+            assign = match_branches(rroles, sb.branches, cost)
+            self.block_rows.append(self._block_row(bloc, rb, sb, assign, rroles))
+            rfilters = block_filters(rb)
+            for ri, si in enumerate(assign):
+                rbr = rroles[ri]
+                if si is None:
+                    cands.append((bloc, "branch_missing", rbr[-1][0], None, dict(layer=rbr[-1][0]), rbr[-1][0], None, sb.concat, M_BRANCH_MISSING, "error"))
+                    continue
+                pairs = align([n for _, n in rbr], sb.branches[si], node_cost, lambda x: 2.0,
+                              lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
+                role_of = {id(n): ro for ro, n in rbr}
+                for rn, sn in pairs:
+                    if rn is None:
+                        if sn is not None and not (sn.op == "norm" and sn.a("norm") == "batchnorm"):
+                            cands.append((bloc, "layer_extra", rbr[-1][0], _op_name(sn), dict(layer=_op_name(sn)), None, _op_name(sn), sn, M_EXTRA, "error"))
+                        continue
+                    role = role_of[id(rn)]
+                    if sn is None:
+                        cands.append((bloc, "layer_missing", role, None, dict(layer=role), role, None, sb.concat, M_MISSING, "error"))
+                        continue
+                    self.match[rn.id] = sn
+                    for code, sev, tmpl, a, exp, act in compare(rn, sn, d.subs):
+                        key = act
+                        if code == "filters":
+                            cols = [c for c in COLUMNS if rfilters[c] == act and c != role]
+                            key = ("column", cols[0]) if cols else ("value", act)
+                        if code == "padding":
+                            a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
+                        cands.append((bloc, code, role, key, a, exp, act, sn, tmpl, sev))
+            perm = list(assign)
+            if None not in perm and perm != sorted(perm):
+                names = {si: rroles[ri][-1][0] for ri, si in enumerate(assign)}
+                actual = ", ".join(names[i] for i in range(len(sb.branches)) if i in names)
+                cands.append((bloc, "branch_order", "output", actual, {}, ", ".join(r[-1][0] for r in rroles), actual,
+                              sb.concat, M_ORDER, d.subs.get("concat_order", "info")))
+            for code, sev, tmpl, a, exp, act in compare(rb.concat, sb.concat, d.subs):
+                cands.append((bloc, code, "output", act, a, exp, act, sb.concat, tmpl, sev))
+        n_blocks = len(matched)
+        groups: dict = {}
+        for c in cands:
+            groups.setdefault((c[1], c[2], _hashable(c[3])), []).append(c)
+        handled = set()
+        # explained by a function-level root from the probe
+        for key, items in groups.items():
+            code, role, _ = key
+            root = fn_roots.get((code if code != "filters" else "filters", role))
+            if root is None and code == "filters":
+                root = fn_roots.get(("filters", role))
+            if root is None:
+                continue
+            for c in items:
+                self._consequence_of(root, c)
+            handled.add(key)
+        # the same fault in every block: one root for the function
+        for key, items in groups.items():
+            if key in handled:
+                continue
+            code, role, k = key
+            blocks_hit = {c[0] for c in items}
+            if n_blocks >= 2 and len(blocks_hit) == n_blocks:
+                first = items[0]
+                loc = "inception/" + role
+                if code == "filters" and isinstance(k, tuple) and k[0] == "column":
+                    root = d.add("argument_misuse", "error", loc, M_ARGUMENT, {"layer": role},
+                                 COLUMN_TITLES[role], COLUMN_TITLES[k[1]], node=first[7], order=90)
+                else:
+                    root = d.add(code, first[9], loc, first[8], dict(first[4]), first[5], first[6], node=first[7], order=90)
+                for c in items:
+                    self._consequence_of(root, c)
+                handled.add(key)
+        # the rest: faults of one block
+        for key, items in groups.items():
+            if key in handled:
+                continue
+            for c in items:
+                bloc, code, role, k, a, exp, act, sn, tmpl, sev = c
+                loc = f"{bloc}/{role}"
+                args = dict(a)
+                if code == "filters" and isinstance(k, tuple) and k[0] == "column":
+                    tmpl = M_SLIP_COLUMN
+                    args.update(column=COLUMN_TITLES[k[1]], layer=role)
+                elif code == "filters" and is_typo(act, exp):
+                    tmpl = M_TYPO
+                f = d.add(code, sev, loc, tmpl, args, exp, act, node=sn, order=self._block_order(bloc))
+                self.loc_finding.setdefault(loc, f)
+
+    def _block_order(self, bloc):
+        for i, (r, s) in enumerate(self.pairs):
+            if isinstance(r, Block) and block_location(r) == bloc:
+                return i + 1.5
+        return 50
+
+    def _consequence_of(self, root: F, c):
+        bloc, code, role, k, a, exp, act, sn, tmpl, sev = c
+        args = dict(a)
+        if code == "filters" and isinstance(k, tuple) and k[0] == "column":
+            tmpl = M_FILTERS
+        self.d.add(code, sev, f"{bloc}/{role}", tmpl, args, exp, act, node=sn, caused_by=root,
+                   order=self._block_order(bloc))
+
+    def _block_row(self, loc, rb: Block, sb: Block, assign, rroles, args=None):
+        exp = block_filters(rb)
+        act = block_filters(sb)
+        if args is not None:
+            exp = dict(args[1])
+        branches = []
+        for ri, si in enumerate(assign):
+            if si is None:
+                branches.append([])
+                continue
+            layers = []
+            rbr = rroles[ri]
+            pairs = align([n for _, n in rbr], sb.branches[si], node_cost, lambda x: 2.0, lambda x: 2.0)
+            role_of = {id(n): ro for ro, n in rbr}
+            for rn, sn in pairs:
+                if sn is None:
+                    continue
+                role = role_of.get(id(rn), "extra") if rn is not None else "extra"
+                ok = rn is not None and not compare(rn, sn, self.d.subs)
+                if args is not None and sn.op == "conv" and rn is not None:
+                    ok = ok or all(c[0] == "filters" for c in compare(rn, sn, self.d.subs))
+                    ok = ok and sn.a("filters") == exp.get(role)
+                layers.append(BranchLayer(
+                    location=f"{loc}/{role}", type=sn.op, kernel=_j(sn.a("kernel") or sn.a("pool_size")),
+                    filters=sn.a("filters"), activation=sn.a("activation"), pool_type=sn.a("pool_type"),
+                    argument=(args[0].get(sn.a("filters")) if args is not None and sn.op == "conv" else None), ok=bool(ok)))
+            branches.append(layers)
+        ok = all(l.ok for br in branches for l in br) and all(b for b in branches)
+        return BlockRow(location=loc, expected=exp, actual=act, output_shape=_j(sb.out_shape),
+                        expected_output_shape=_j(rb.out_shape), params=sb.params(), expected_params=rb.params(),
+                        branches=branches, ok=ok)
+
+    # -- auxiliary heads --------------------------------------------------------------------
+    def _aux(self):
+        d = self.d
+        mode = d.A.aux
+        s_aux = self.S.aux
+        r_aux = self.R.aux if mode != "forbidden" else []
+        # where each student head hangs from, in reference terms
+        s_to_r = {}
+        for r, s in self.pairs:
+            if s is not None and r is not None:
+                s_to_r[id(s)] = r
+        used = set()
+        reached = {id(r) for r, s in self.pairs[: self._reached()] if r is not None}
+        for k, ra in enumerate(r_aux):
+            lname = f"loss{k + 1}"
+            r_attach = self.R.spine[ra.attach]
+            if id(r_attach) not in reached:
+                continue
+            # the student head hanging nearest the expected place
+            best, best_c = None, None
+            for j, sa in enumerate(s_aux):
+                if j in used:
+                    continue
+                c = abs(sa.attach - self._s_index_of(r_attach))
+                if best_c is None or c < best_c:
+                    best, best_c = j, c
+            if best is None:
+                if mode == "required":
+                    d.add("aux_missing", "error", lname, M_AUX_MISSING, {}, block_location(r_attach) if isinstance(r_attach, Block) else ref_location(r_attach), None,
+                          source=self._near_source(r_attach), order=60 + k)
+                continue
+            used.add(best)
+            sa = s_aux[best]
+            s_attach = self.S.spine[sa.attach]
+            r_of = s_to_r.get(id(s_attach))
+            exp_loc = block_location(r_attach) if isinstance(r_attach, Block) else ref_location(r_attach)
+            act_loc = (block_location(r_of) if isinstance(r_of, Block) else ref_location(r_of)) if r_of is not None else "an unexpected layer"
+            if r_of is not r_attach:
+                d.add("aux_position", "error", lname, M_AUX_POS, {}, exp_loc, act_loc,
+                      node=sa.nodes[0] if sa.nodes else None, order=60 + k)
+            pairs = align(ra.nodes, sa.nodes, node_cost, lambda x: 2.0, self._gap_stu)
+            for rn, sn in pairs:
+                if rn is not None and sn is not None:
+                    self.match[rn.id] = sn
+                    for code, sev, tmpl, a, exp, act in compare(rn, sn, d.subs):
+                        if code == "strides":
+                            a = {"detail": "the head's map changes size"}
+                        if code == "padding":
+                            a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
+                        f = d.add(code, sev, ref_location(rn), tmpl, a, exp, act, node=sn, order=60 + k + 0.1)
+                        self.loc_finding.setdefault(ref_location(rn), f)
+                elif rn is not None:
+                    d.add("layer_missing", "error", ref_location(rn), M_MISSING, {"layer": _layer_desc(rn)}, _layer_desc(rn), None,
+                          source=sa.nodes[-1].source if sa.nodes else None, order=60 + k + 0.1)
+                elif sn is not None and sn.op not in ("reshape",):
+                    d.add("layer_extra", "error", lname, M_EXTRA, {"layer": _op_name(sn)}, None, _op_name(sn), node=sn, order=60 + k + 0.1)
+        for j, sa in enumerate(s_aux):
+            if j in used:
+                continue
+            sev = "error" if mode in ("required", "forbidden") else "warning"
+            d.add("aux_extra", sev, f"loss{j + 1}" if mode != "forbidden" else "loss1", M_AUX_EXTRA, {}, None,
+                  "auxiliary classifier", node=sa.nodes[0] if sa.nodes else None, order=70)
+        if self.S.extra_outputs:
+            d.add("output_count", "error", "loss3/classifier", M_OUTPUTS, {}, 1 + len(r_aux),
+                  len(self.S.graph.outputs), order=80)
+
+    def _s_index_of(self, r_item):
+        for r, s in self.pairs:
+            if r is r_item and s is not None:
+                return self.S.spine.index(s)
+        # not matched: the index where it would be
+        idx = 0
+        for r, s in self.pairs:
+            if s is not None:
+                idx = self.S.spine.index(s)
+            if r is r_item:
+                return idx
+        return idx
+
+    # -- build failures ---------------------------------------------------------------------
+    def _failure(self, error, status):
+        d = self.d
+        if not error or error.get("after_model"):
+            return
+        src = error.get("source")
+        src = (src["file"], src["line"]) if src else None
+        msg = f"{error.get('type', 'Error')}: {_first_line(error.get('message', ''))}"
+        roots = sorted([f for f in d.findings if f.caused_by is None and f.severity == "error" and f.code != "training_skipped"],
+                       key=lambda f: f.order)
+        cause = None
+        if roots:
+            # the build stopped at the first fault that makes shapes disagree, or
+            # else at the latest fault before the place where it stopped
+            if "oncatenat" in error.get("message", ""):
+                cause = next((f for f in roots if f.location.startswith("inception")), None)
+            cause = cause or roots[-1]
+        loc = "data"
+        if cause is not None and cause.location.startswith("inception"):
+            loc = cause.location.split("/")[0] + "/output"
+        d.add("build_error", "error", loc, M_BUILD, {}, None, msg, source=src, caused_by=cause, order=95)
+
+    # -- consequences: shapes downstream of a root ----------------------------------------
+    def _position(self, loc: str) -> float:
+        """Where a location sits along the network, for "what comes before what"."""
+        spine_locs = {}
+        for i, it in enumerate(self.R.spine):
+            spine_locs[block_location(it) if isinstance(it, Block) else ref_location(it)] = i
+        if loc in spine_locs:
+            return float(spine_locs[loc])
+        head = loc.split("/")[0]
+        if head in spine_locs:
+            return spine_locs[head] + 0.1
+        if loc.startswith("inception/"):
+            first = next((i for i, it in enumerate(self.R.spine) if isinstance(it, Block)), 0)
+            return first - 0.05
+        if loc.startswith("loss") and loc[4:5].isdigit():
+            k = int(loc[4]) - 1
+            if k < len(self.R.aux):
+                return self.R.aux[k].attach + 0.5
+        return float("inf")
+
+    def _shape_cause(self, loc: str):
+        """The first divergence that changes shapes at or before ``loc``."""
+        pos = self._position(loc)
+        cands = [f for f in self.d.findings if f.caused_by is None and f.severity == "error" and f.code in SHAPE_CODES]
+        before = [f for f in cands if self._position(f.location) <= pos]
+        pool = before or cands
+        return min(pool, key=lambda f: (self._position(f.location), f.order)) if pool else None
+
+    def _consequences(self):
+        d = self.d
+        ordered = []
+        for r, s in self.pairs:
+            if r is None or s is None:
+                continue
+            rn = r.concat if isinstance(r, Block) else r
+            sn = s.concat if isinstance(s, Block) else s
+            loc = block_location(r) if isinstance(r, Block) else ref_location(r)
+            ordered.append((loc, rn, sn))
+        for ra in self.R.aux:
+            for rn in ra.nodes:
+                if rn.id in self.match:
+                    ordered.append((ref_location(rn), rn, self.match[rn.id]))
+        for loc, rn, sn in ordered:
+            if rn.out_shape is None or sn.out_shape is None:
+                continue
+            exp, act = tuple(rn.out_shape), tuple(sn.out_shape)
+            if exp == act or _dense_on_map_ok(d.A, rn, sn):
+                continue
+            if any(f.location == loc and f.caused_by is None for f in d.findings):
+                continue
+            cause = self._shape_cause(loc)
+            d.add("output_shape", "error", loc, M_SHAPE, {}, _shape_s(exp), _shape_s(act), node=sn, caused_by=cause,
+                  order=self._order_of(loc) + 0.01)
+
+    def _order_of(self, loc):
+        for f in self.d.findings:
+            if f.location == loc:
+                return f.order
+        for i, (r, s) in enumerate(self.pairs):
+            if r is not None and (block_location(r) if isinstance(r, Block) else ref_location(r)) == loc:
+                return i + 1
+        if loc.startswith("loss"):
+            return 60 + int(loc[4]) - 1 + 0.2
+        return 99
+
+    def _params(self):
+        d = self.d
+        ref_total = self.R.graph.total_params()
+        g = self.S.graph
+        # what allowed substitutions add (BatchNorm/LayerNorm instead of LRN, BN after convs)
+        allowance = 0
+        for n in g.nodes.values():
+            if n.op == "norm" and n.a("norm") in ("batchnorm", "layernorm"):
+                allowance += n.params
+            if n.a("post_norm") == "batchnorm" and n.a("filters"):
+                allowance += 4 * int(n.a("filters"))
+        total = g.total_params()
+        if g.partial:
+            return
+        adjusted = total - allowance
+        if adjusted == ref_total or total == ref_total:
+            return
+        cause = self._shape_cause("total")
+        d.add("params", "error", "total", M_PARAMS, {}, ref_total, total, caused_by=cause, order=99)
+
+    # -- rows for the report ----------------------------------------------------------------------
+    def _rows(self):
+        rows = []
+        r_nodes = [n for n in self.R.graph.nodes.values()]
+        for rn in r_nodes:
+            sn = self.match.get(rn.id)
+            if rn.op == "concat":
+                sb = next((b for rid, b in self.block_match.items() if rid == rn.id), None)
+                sn = sb.concat if sb is not None else None
+            loc = ref_location(rn)
+            rows.append(LayerRow(
+                location=loc, type=_type_name(rn), output_shape=_j(sn.out_shape) if sn is not None else None,
+                expected_output_shape=_j(rn.out_shape), params=sn.params if sn is not None else None,
+                expected_params=rn.params, source=self.d.source_of(sn.source) if sn is not None and sn.source else None,
+                config=_cfg(sn) if sn is not None else {}, expected_config=_cfg(rn)))
+        self.layer_rows = rows
+
+
+def _cfg(n: Node) -> dict:
+    keep = ("kernel", "strides", "padding", "filters", "activation", "pool_type", "pool_size", "units", "rate", "norm", "axis")
+    return {k: _j(v) for k, v in n.attrs.items() if k in keep and v is not None}
+
+
+def _type_name(n: Node) -> str:
+    return {"conv": "Conv2D", "pool": _op_name(n), "gap": "GlobalAveragePooling2D", "norm": "LRN" if n.a("norm") == "lrn" else _norm_name(n.a("norm")),
+            "dropout": "Dropout", "dense": "Dense", "concat": "Concatenate", "input": "Input", "reshape": "Flatten"}.get(n.op, n.cls or n.op)
+
+
+def _layer_desc(n: Node) -> str:
+    if n.op == "conv":
+        return f"{_k(n.a('kernel'))} convolution"
+    if n.op == "pool":
+        return f"{_k(n.a('pool_size'))} {n.a('pool_type')} pool"
+    return _type_name(n)
+
+
+def _dense_on_map_ok(A: Assignment, rn: Node, sn: Node) -> bool:
+    if not A.accept_dense_on_map or sn.out_shape is None or rn.out_shape is None:
+        return False
+    a = tuple(x for x in sn.out_shape[1:] if x != 1)
+    b = tuple(x for x in rn.out_shape[1:] if x != 1)
+    return a == b
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _first_line(s: str) -> str:
+    """The line of an exception message that says what went wrong (Keras wraps
+    the real message in 'Exception encountered when calling ...')."""
+    s = _ANSI.sub("", s or "").strip()
+    for line in s.splitlines():
+        line = line.strip()
+        if line and not line.startswith("Exception encountered when calling"):
+            return line[:300]
+    return s[:300]
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    return v

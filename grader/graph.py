@@ -1,0 +1,512 @@
+"""The canonical model graph, the same form for the student's model and the reference.
+
+A trace (what the child recorded: every Keras layer call, keras.ops call and raw
+TF op, with containers and tensor aliases) becomes a graph of leaf operations:
+
+- activations are folded into the conv/dense they follow (``Activation('relu')``,
+  ``ReLU()``, ``keras.ops.relu`` and ``tf.nn.relu`` count as ``activation='relu'``);
+- a BatchNormalization between a conv and its activation stays with the conv
+  (``post_norm``), since it does not change the layer's role;
+- LRN, BatchNormalization and LayerNormalization are ``norm`` nodes of a kind;
+- an average pool whose window covers the whole map (output 1x1) is global
+  average pooling; reshape-like ops are ``reshape`` nodes.
+
+Parameter counts are recomputed from the configs and shapes, and every conv and
+pool output shape is checked against its input and config: a trace that claims
+what was not built is rejected (``TraceError``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+ACTIVATIONS = {"relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid", "tanh": "tanh", "elu": "elu",
+               "selu": "selu", "gelu": "gelu", "swish": "swish", "silu": "swish", "leaky_relu": "leaky_relu",
+               "relu6": "relu6", "softplus": "softplus", "linear": None, None: None}
+TF_ACT = {"Relu": "relu", "Softmax": "softmax", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
+          "Relu6": "relu6", "LeakyRelu": "leaky_relu", "Softplus": "softplus", "Gelu": "gelu"}
+PASS_TF = {"Identity", "Cast", "BiasAdd", "StopGradient", "IdentityN", "EnsureShape", "AddV2_bias"}
+
+
+class TraceError(ValueError):
+    """The trace is malformed or claims what its configs cannot produce."""
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    op: str  # input conv dense pool gap norm dropout reshape concat add act other
+    inputs: tuple = ()
+    out_shape: tuple | None = None
+    in_shape: tuple | None = None
+    attrs: dict = field(default_factory=dict)
+    params: int = 0
+    source: tuple | None = None  # (file, line) of the call
+    ctor: tuple | None = None  # (file, line) where the layer was created
+    cls: str = ""
+    name: str = ""
+
+    def a(self, key, default=None):
+        return self.attrs.get(key, default)
+
+
+@dataclass
+class Graph:
+    nodes: dict  # id -> Node, in topological (recording) order
+    inputs: list
+    outputs: list
+    partial: bool = False
+
+    def consumers(self) -> dict:
+        out: dict = {nid: [] for nid in self.nodes}
+        for n in self.nodes.values():
+            for i in n.inputs:
+                if i in out:
+                    out[i].append(n.id)
+        return out
+
+    def total_params(self) -> int:
+        return sum(n.params for n in self.nodes.values())
+
+    # -- (de)serialisation for the reference cache -----------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "nodes": [
+                {**n.__dict__, "inputs": list(n.inputs), "out_shape": _l(n.out_shape), "in_shape": _l(n.in_shape),
+                 "source": _l(n.source), "ctor": _l(n.ctor)}
+                for n in self.nodes.values()
+            ],
+            "inputs": self.inputs, "outputs": self.outputs, "partial": self.partial,
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> "Graph":
+        nodes = {}
+        for x in d["nodes"]:
+            x = dict(x)
+            for k in ("inputs", "out_shape", "in_shape", "source", "ctor"):
+                x[k] = _t(x[k])
+            x["attrs"] = {k: _t(v) if isinstance(v, list) else v for k, v in x["attrs"].items()}
+            nodes[x["id"]] = Node(**x)
+        return cls(nodes, list(d["inputs"]), list(d["outputs"]), d.get("partial", False))
+
+
+def _l(x):
+    return None if x is None else list(x)
+
+
+def _t(x):
+    return None if x is None else tuple(x)
+
+
+def _pair(v, default=None):
+    if v is None:
+        return default
+    if isinstance(v, (list, tuple)):
+        v = [int(x) for x in v if isinstance(x, (int, float))]
+        if len(v) == 4:  # NHWC ksize/strides of raw TF ops
+            v = v[1:3]
+        if len(v) == 1:
+            v = v * 2
+        return tuple(v[:2]) if v else default
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (int(v), int(v))
+    return default
+
+
+def _act(v):
+    if isinstance(v, str):
+        v = v.lower()
+    return ACTIVATIONS.get(v, v if isinstance(v, str) else None)
+
+
+def _shape(s):
+    if s is None:
+        return None
+    try:
+        return tuple(None if d is None else int(d) for d in s)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- classification of recorded nodes -----------------------------------------------------
+
+
+def classify(n: dict) -> tuple[str, dict]:
+    """(canonical op, attributes) of one recorded leaf node."""
+    cls = n.get("class", "")
+    cfg = n.get("config") or {}
+    kind = n.get("kind")
+    lname = cls.lower()
+    if kind == "tf":
+        if cls in TF_ACT:
+            return "act", {"fn": TF_ACT[cls]}
+        if cls == "LRN":
+            return "norm", {"norm": "lrn", "depth_radius": cfg.get("depth_radius"), "bias": cfg.get("bias"),
+                            "alpha": cfg.get("alpha"), "beta": cfg.get("beta")}
+        if cls in ("MaxPool", "AvgPool", "MaxPoolV2"):
+            return "pool", {"pool_type": "max" if cls.startswith("Max") else "avg", "pool_size": _pair(cfg.get("ksize")),
+                            "strides": _pair(cfg.get("strides")), "padding": str(cfg.get("padding", b"VALID")).lower()}
+        if cls == "ConcatV2":
+            return "concat", {"axis": cfg.get("const")}
+        if cls == "Mean":
+            return "gap", {"axes": cfg.get("const")}
+        if cls in ("Conv2D",):
+            return "conv", {"strides": _pair(cfg.get("strides")), "padding": str(cfg.get("padding", "")).lower(), "raw": True}
+        if cls in ("Reshape", "Squeeze", "ExpandDims"):
+            return "reshape", {}
+        if cls in ("AddV2", "Add"):
+            return "add", {}
+        if cls in PASS_TF:
+            return "pass", {}
+        return "other", {"what": cls}
+    if kind == "op":
+        if cls in ("Relu", "Softmax", "Sigmoid", "Tanh", "Elu", "Selu", "Gelu", "Relu6", "LeakyRelu", "Silu"):
+            return "act", {"fn": _act({"Silu": "swish", "Relu6": "relu6", "LeakyRelu": "leaky_relu"}.get(cls, cls.lower()))}
+        if cls == "Concatenate":
+            return "concat", {"axis": cfg.get("axis")}
+        if cls in ("Mean",):
+            return "gap", {"axes": cfg.get("axis")}
+        if cls in ("Reshape", "Flatten", "Squeeze", "ExpandDims"):
+            return "reshape", {}
+        if cls in ("Add",):
+            return "add", {}
+        if cls in ("MaxPool", "AveragePool"):
+            return "pool", {"pool_type": "max" if cls == "MaxPool" else "avg", "pool_size": _pair(cfg.get("pool_size")),
+                            "strides": _pair(cfg.get("strides")) or _pair(cfg.get("pool_size")),
+                            "padding": str(cfg.get("padding", "valid")).lower()}
+        if cls in ("LocalResponseNormalization",):
+            return "norm", {"norm": "lrn"}
+        return "other", {"what": cls}
+    # Keras layers
+    if cls in ("Conv2D", "Convolution2D", "SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution2D"):
+        attrs = {
+            "kernel": _pair(cfg.get("kernel_size")), "strides": _pair(cfg.get("strides"), (1, 1)),
+            "padding": str(cfg.get("padding", "valid")).lower(), "filters": cfg.get("filters"),
+            "activation": _act(cfg.get("activation")), "use_bias": bool(cfg.get("use_bias", True)),
+            "dilation": _pair(cfg.get("dilation_rate"), (1, 1)), "groups": int(cfg.get("groups") or 1),
+            "conv_type": {"Conv2D": "conv", "Convolution2D": "conv", "DepthwiseConv2D": "depthwise"}.get(cls, "separable"),
+            "depth_multiplier": cfg.get("depth_multiplier"),
+        }
+        return "conv", attrs
+    if cls == "Dense":
+        return "dense", {"units": cfg.get("units"), "activation": _act(cfg.get("activation")),
+                         "use_bias": bool(cfg.get("use_bias", True))}
+    if cls in ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D", "AveragePool2D"):
+        ps = _pair(cfg.get("pool_size"), (2, 2))
+        return "pool", {"pool_type": "max" if cls.startswith("Max") else "avg", "pool_size": ps,
+                        "strides": _pair(cfg.get("strides")) or ps, "padding": str(cfg.get("padding", "valid")).lower()}
+    if cls in ("GlobalAveragePooling2D", "GlobalAvgPool2D"):
+        return "gap", {"pool_type": "avg", "keepdims": bool(cfg.get("keepdims"))}
+    if cls in ("GlobalMaxPooling2D", "GlobalMaxPool2D"):
+        return "gap", {"pool_type": "max", "keepdims": bool(cfg.get("keepdims"))}
+    if cls in ("Activation",):
+        return "act", {"fn": _act(cfg.get("activation"))}
+    if cls in ("ReLU",):
+        if cfg.get("max_value") not in (None, 0) or cfg.get("negative_slope") not in (None, 0, 0.0):
+            return "act", {"fn": "relu_variant"}
+        return "act", {"fn": "relu"}
+    if cls in ("Softmax",):
+        return "act", {"fn": "softmax"}
+    if cls in ("LeakyReLU", "PReLU", "ELU"):
+        return "act", {"fn": lname}
+    if cls == "BatchNormalization":
+        return "norm", {"norm": "batchnorm"}
+    if cls == "LayerNormalization":
+        return "norm", {"norm": "layernorm"}
+    if cls in ("GroupNormalization", "UnitNormalization"):
+        return "norm", {"norm": lname}
+    if "depth_radius" in cfg or "lrn" in lname or "localresponse" in lname or "local_response" in lname:
+        return "norm", {"norm": "lrn", "depth_radius": cfg.get("depth_radius"), "bias": cfg.get("bias"),
+                        "alpha": cfg.get("alpha"), "beta": cfg.get("beta")}
+    if cls in ("Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianDropout"):
+        return "dropout", {"rate": cfg.get("rate"), "dropout_type": cls}
+    if cls in ("Flatten", "Reshape"):
+        return "reshape", {"what": cls}
+    if cls in ("Concatenate",):
+        return "concat", {"axis": cfg.get("axis", -1)}
+    if cls in ("Add",):
+        return "add", {}
+    if cls in ("ZeroPadding2D",):
+        return "other", {"what": cls}
+    if cls in ("Lambda", "InputLayer", "Identity", "Layer"):
+        return "pass", {}
+    return "other", {"what": cls}
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+class _UF:
+    def __init__(self):
+        self.p: dict = {}
+
+    def find(self, x):
+        p = self.p
+        root = x
+        while p.get(root, root) != root:
+            root = p[root]
+        while p.get(x, x) != root:
+            p[x], x = root, p[x]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[ra] = rb
+
+
+def _producers(leaves, uf) -> dict:
+    producer: dict = {}
+    for n in leaves:
+        for t in n.get("outputs") or []:
+            producer[uf.find(t)] = n["id"]
+    return producer
+
+
+def _link_containers(raw, leaves, producer, uf):
+    """Where Keras ran a container's call on fresh tensors (a Lambda computes its
+    output spec on new placeholders), tie the container's input and output to the
+    loose ends of what ran inside it."""
+    byid = {n.get("id"): n for n in raw}
+    leaf_ids = {n["id"] for n in leaves}
+
+    inside: dict = {}
+    for n in leaves:
+        p = n.get("parent")
+        while p in byid:
+            inside.setdefault(p, []).append(n)
+            p = byid[p].get("parent")
+    for pid, kids in inside.items():
+        parent = byid[pid]
+        if pid in leaf_ids:
+            continue
+        pins = parent.get("inputs") or []
+        pouts = parent.get("outputs") or []
+        made = {uf.find(t) for k in kids for t in k.get("outputs") or []}
+        if len(pins) == 1:
+            for k in kids:
+                for t in k.get("inputs") or []:
+                    ct = uf.find(t)
+                    if ct not in made and ct not in producer:
+                        uf.union(t, pins[0])
+        if len(pouts) == 1 and uf.find(pouts[0]) not in producer and kids:
+            last = kids[-1].get("outputs") or []
+            if last:
+                uf.union(pouts[0], last[0])
+
+
+def _src(s):
+    if isinstance(s, dict) and isinstance(s.get("file"), str) and isinstance(s.get("line"), int):
+        return (s["file"], s["line"])
+    return None
+
+
+def build(tg: dict, *, partial: bool = False) -> Graph:
+    """The canonical graph of a validated trace graph (``trace["graph"]`` or a probe)."""
+    raw = tg.get("nodes") or []
+    uf = _UF()
+    for a, b in tg.get("aliases") or []:
+        uf.union(a, b)
+    has_children = {n.get("parent") for n in raw if n.get("parent")}
+    leaves = []
+    for n in raw:
+        if n.get("id") in has_children or n.get("container") and n.get("id") in has_children:
+            continue
+        if n.get("container") and n.get("kind") == "layer" and n.get("class") in ("Functional", "Sequential", "Model"):
+            continue
+        leaves.append(n)
+    producer = _producers(leaves, uf)
+    _link_containers(raw, leaves, producer, uf)
+    producer = _producers(leaves, uf)
+
+    inputs = [uf.find(t) for t in tg.get("inputs") or []]
+    outputs = [uf.find(t) for t in tg.get("outputs") or []]
+
+    # keep only what leads to the outputs (a complete model) or everything (partial)
+    keep = set()
+    if outputs and not partial:
+        stack = [producer[t] for t in outputs if t in producer]
+        byid = {n["id"]: n for n in leaves}
+        while stack:
+            nid = stack.pop()
+            if nid in keep:
+                continue
+            keep.add(nid)
+            for t in byid[nid].get("inputs") or []:
+                p = producer.get(uf.find(t))
+                if p is not None and p not in keep:
+                    stack.append(p)
+    else:
+        keep = {n["id"] for n in leaves}
+
+    nodes: dict = {}
+    input_ids: dict = {}
+
+    def in_node(t):
+        if t not in input_ids:
+            nid = f"in{len(input_ids)}"
+            input_ids[t] = nid
+            nodes[nid] = Node(nid, "input", (), None, None, {}, 0, None, None, "InputLayer", "data")
+        return input_ids[t]
+
+    for t in inputs:
+        in_node(t)
+    tensor_node: dict = {}  # canonical tensor -> canonical node id that produces it
+    for t, nid in input_ids.items():
+        tensor_node[t] = nid
+    for n in leaves:
+        if n["id"] not in keep:
+            continue
+        op, attrs = classify(n)
+        ins = []
+        in_shapes = n.get("in_shapes") or []
+        for t in n.get("inputs") or []:
+            ct = uf.find(t)
+            if ct in tensor_node:
+                ins.append(tensor_node[ct])
+            elif ct in producer and producer[ct] in keep:
+                continue  # produced later (should not happen in recording order)
+            elif partial or not inputs:
+                ins.append(in_node(ct))
+            # else: a constant or a tensor from outside the model
+        out_shapes = n.get("out_shapes") or []
+        out_shape = _shape(out_shapes[0]) if out_shapes else None
+        in_shape = _shape(in_shapes[0]) if in_shapes else None
+        node = Node(n["id"], op, tuple(dict.fromkeys(ins)), out_shape, in_shape, attrs, int(n.get("params") or 0),
+                    _src(n.get("source")), _src(n.get("ctor")), n.get("class", ""), str(n.get("name", "")))
+        nodes[node.id] = node
+        for t in n.get("outputs") or []:
+            tensor_node[uf.find(t)] = node.id
+    for t, nid in input_ids.items():
+        # the input's shape: what its first consumer saw
+        for n in nodes.values():
+            if nid in n.inputs and n.in_shape is not None:
+                nodes[nid] = replace(nodes[nid], out_shape=n.in_shape)
+                break
+    out_nodes = [tensor_node[t] for t in outputs if t in tensor_node]
+    g = Graph(nodes, list(input_ids.values()), out_nodes, partial or not out_nodes)
+    simplify(g)
+    recompute_params(g)
+    check_shapes(g)
+    return g
+
+
+def _rewire(g: Graph, old: str, new: str):
+    for nid, n in list(g.nodes.items()):
+        if old in n.inputs:
+            g.nodes[nid] = replace(n, inputs=tuple(dict.fromkeys(new if i == old else i for i in n.inputs)))
+    g.outputs = [new if o == old else o for o in g.outputs]
+
+
+def _remove(g: Graph, nid: str):
+    n = g.nodes.pop(nid)
+    _rewire(g, nid, n.inputs[0] if n.inputs else nid)
+
+
+def simplify(g: Graph):
+    """Fold activations, absorb BN after convs, drop pass-through ops, and
+    recognise global pooling written as a pool over the whole map."""
+    for nid in [k for k, n in g.nodes.items() if n.op == "pass"]:
+        if len(g.nodes[nid].inputs) == 1:
+            _remove(g, nid)
+    changed = True
+    while changed:
+        changed = False
+        cons = g.consumers()
+        for nid, n in list(g.nodes.items()):
+            if n.op != "act" or len(n.inputs) != 1:
+                continue
+            prev = g.nodes.get(n.inputs[0])
+            if prev is None or len(cons.get(prev.id, [])) != 1 or prev.id in g.outputs:
+                continue
+            target = prev
+            if prev.op == "norm" and prev.a("norm") == "batchnorm" and len(prev.inputs) == 1:
+                pp = g.nodes.get(prev.inputs[0])
+                if pp is not None and pp.op in ("conv", "dense") and len(cons.get(pp.id, [])) == 1:
+                    target = pp
+            if target.op in ("conv", "dense") and target.a("activation") in (None, n.a("fn")):
+                g.nodes[target.id] = replace(target, attrs={**target.attrs, "activation": n.a("fn"),
+                                                            "activation_source": n.source})
+                _remove(g, nid)
+                changed = True
+                break
+    # BatchNormalization right after a conv belongs to the conv
+    cons = g.consumers()
+    for nid, n in list(g.nodes.items()):
+        if n.op == "norm" and n.a("norm") == "batchnorm" and len(n.inputs) == 1:
+            prev = g.nodes.get(n.inputs[0])
+            if prev is not None and prev.op in ("conv", "dense") and len(cons.get(prev.id, [])) == 1:
+                g.nodes[prev.id] = replace(prev, attrs={**prev.attrs, "post_norm": "batchnorm"},
+                                           params=prev.params)
+                _remove(g, nid)
+                cons = g.consumers()
+    # an average pool over the whole map is global average pooling
+    for nid, n in list(g.nodes.items()):
+        if n.op == "pool" and n.a("pool_type") == "avg" and n.in_shape and n.out_shape and len(n.out_shape) == 4:
+            h, w = n.in_shape[1], n.in_shape[2]
+            ps = n.a("pool_size") or (0, 0)
+            if n.out_shape[1] == 1 and n.out_shape[2] == 1 and h and w and ps[0] >= h and ps[1] >= w:
+                g.nodes[nid] = replace(n, op="gap", attrs={**n.attrs, "pool_type": "avg", "keepdims": True,
+                                                           "written_as": "pool"})
+        if n.op == "gap" and n.attrs.get("axes") is not None:
+            axes = n.attrs["axes"]
+            if not (isinstance(axes, list) and sorted(a % 4 for a in axes if isinstance(a, int)) == [1, 2]):
+                g.nodes[nid] = replace(n, op="other", attrs={"what": "mean"})
+
+
+def recompute_params(g: Graph):
+    """Parameter counts follow from configs and shapes; never take the child's word."""
+    for nid, n in list(g.nodes.items()):
+        cin = n.in_shape[-1] if n.in_shape else None
+        p = n.params
+        if n.op == "conv" and not n.a("raw") and cin and n.a("kernel") and n.a("filters"):
+            kh, kw = n.a("kernel")
+            f = int(n.a("filters"))
+            ct = n.a("conv_type")
+            if ct == "depthwise":
+                dm = int(n.a("depth_multiplier") or 1)
+                p = kh * kw * cin * dm + (cin * dm if n.a("use_bias") else 0)
+            elif ct == "separable":
+                dm = int(n.a("depth_multiplier") or 1)
+                p = kh * kw * cin * dm + cin * dm * f + (f if n.a("use_bias") else 0)
+            else:
+                p = kh * kw * (cin // max(1, n.a("groups", 1))) * f + (f if n.a("use_bias") else 0)
+            if n.a("post_norm") == "batchnorm":
+                p += 4 * f
+        elif n.op == "dense" and cin and n.a("units"):
+            u = int(n.a("units"))
+            p = cin * u + (u if n.a("use_bias") else 0)
+        elif n.op in ("pool", "gap", "dropout", "reshape", "concat", "act", "input", "add"):
+            p = 0
+        elif n.op == "norm" and cin:
+            p = {"batchnorm": 4 * cin, "layernorm": 2 * cin, "lrn": 0}.get(n.a("norm"), p)
+        g.nodes[nid] = replace(n, params=int(p))
+
+
+def conv_out(size, k, s, padding, d=1):
+    if size is None:
+        return None
+    if padding == "same":
+        return math.ceil(size / s)
+    eff = (k - 1) * d + 1
+    return max(0, (size - eff) // s + 1)
+
+
+def check_shapes(g: Graph):
+    for n in g.nodes.values():
+        if n.op not in ("conv", "pool") or not n.in_shape or not n.out_shape or len(n.in_shape) != 4:
+            continue
+        if n.a("raw"):
+            continue
+        k = n.a("kernel") if n.op == "conv" else n.a("pool_size")
+        s = n.a("strides") or (1, 1)
+        d = n.a("dilation") or (1, 1)
+        if not k:
+            continue
+        exp = tuple(conv_out(n.in_shape[i + 1], k[i], s[i], n.a("padding"), d[i]) for i in range(2))
+        if tuple(n.out_shape[1:3]) != exp:
+            raise TraceError(f"trace claims {n.cls} output {n.out_shape} from input {n.in_shape} with {n.attrs}")
+        if n.op == "conv" and n.a("conv_type") == "conv" and n.a("filters") and n.out_shape[3] != n.a("filters"):
+            raise TraceError(f"trace claims {n.out_shape[3]} channels from a conv with {n.a('filters')} filters")
