@@ -660,6 +660,17 @@ def trace_model(model, tracer: Tracer, req: dict):
     return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
 
 
+def input_sources(model, tracer: Tracer):
+    """Where each model input was created (keras.Input / InputLayer), for findings at `data`."""
+    out = []
+    fn = getattr(model, "_functional", None) or model
+    for t in tracer.flat_tensors(getattr(fn, "inputs", None) or []):
+        hist = getattr(t, "_keras_history", None)
+        op = getattr(hist, "operation", None) if hist is not None else None
+        out.append(tracer.ctor.get(id(op)) if op is not None else None)
+    return out
+
+
 def find_inception(g: dict, req: dict):
     import keras
 
@@ -824,6 +835,7 @@ def main(argv):
                 graph = tracer.snapshot()
                 graph["inputs"] = ins
                 graph["outputs"] = outs
+                graph["input_sources"] = input_sources(model, tracer)
                 graph["model_class"] = type(model).__name__
                 try:
                     graph["total_params"] = int(model.count_params())

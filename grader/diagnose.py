@@ -60,7 +60,7 @@ M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
 #: Codes of faults that change shapes or parameter counts downstream.
 SHAPE_CODES = {"strides", "padding", "kernel_size", "filters", "pool_size", "layer_missing", "layer_extra",
                "argument_misuse", "input_shape", "units", "concat_axis", "branch_missing", "branch_extra",
-               "layer_type", "aux_position", "norm_type"}
+               "layer_type", "aux_position", "norm_type", "aux_missing", "aux_extra", "output_count"}
 
 
 def fmt(template: str, **args) -> str:

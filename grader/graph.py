@@ -353,6 +353,9 @@ def build(tg: dict, *, partial: bool = False) -> Graph:
 
     for t in inputs:
         in_node(t)
+    for nid, src in zip(list(input_ids.values()), tg.get("input_sources") or []):
+        if _src(src):
+            nodes[nid] = replace(nodes[nid], source=_src(src), ctor=_src(src))
     tensor_node: dict = {}  # canonical tensor -> canonical node id that produces it
     for t, nid in input_ids.items():
         tensor_node[t] = nid

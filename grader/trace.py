@@ -84,6 +84,8 @@ def _check_graph(g, what):
     for k in ("inputs", "outputs"):
         if not isinstance(g.get(k, []), list) or not all(isinstance(t, str) for t in g.get(k, [])):
             raise TraceInvalid(f"{what}.{k} is malformed")
+    if not isinstance(g.get("input_sources", []), list) or not all(_is_src(x) for x in g.get("input_sources", [])):
+        raise TraceInvalid(f"{what}.input_sources is malformed")
 
 
 def validate(doc) -> dict:

@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make grade` and `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+JOBS    ?= 2
+
+.PHONY: grade test setup sysdeps bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) sysdeps
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+# Grade every sample in submissions/ into reports/.
+grade: setup
+	$(VENV)/bin/grader batch submissions --out reports
+	@echo "Open reports/index.html (class overview) and reports/<id>/report.html (each student)."
+
+# The whole test suite.
+test: setup
+	$(VENV)/bin/pytest -n $(JOBS) -q
+
+# Speed figures (not a test): see benchmarks/README.md.
+bench: setup
+	$(PY) benchmarks/bench_batch.py
+
+clean:
+	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .pytest_cache tests/artifacts

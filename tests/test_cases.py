@@ -1,0 +1,103 @@
+"""Golden fixtures in the style of black's tests/data/cases: every submission in
+tests/data/cases declares, in a header comment, the root findings the grader
+must report (`# expect: CODE LOCATION`, `# expect-warning: ...`,
+`# expect-info: ...`, `# expect: nothing`), and optionally `# status: failed`,
+`# params: N` and `# assignment: variant`. One parametrized test checks them all
+through the real pipeline: child process, sandbox, trace, diagnosis, score."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader import check
+from grader.report import CODES, Report
+from grader.submission import load
+
+CASES = Path(__file__).parent / "data" / "cases"
+HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment):\s*(.+?)\s*$")
+SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info"}
+
+
+def case_paths():
+    return sorted(p for p in CASES.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".py", ".ipynb")))
+
+
+def read_header(path: Path, entry_names) -> dict:
+    sub = load(path, entry_names)
+    text = sub.cells[0] if sub.notebook else sub.files[sub.entry].decode()
+    h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False}
+    for line in text.splitlines()[:40]:
+        m = HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.groups()
+        if key.startswith("expect"):
+            if value == "nothing":
+                h["nothing"] = True
+                continue
+            code, location = value.split()[:2]
+            assert code in CODES, f"{path.name}: unknown code {code} in its header"
+            h["expect"].add((code, location, SEVERITY[key]))
+        elif key == "status":
+            h["status"] = value
+        elif key == "params":
+            h["params"] = int(value.replace(",", ""))
+        elif key == "assignment":
+            h["assignment"] = value
+    return h
+
+
+def test_there_are_enough_cases():
+    names = [p.name for p in case_paths()]
+    assert sum(n.startswith("correct_") for n in names) >= 6
+    assert sum(n.startswith(("fails_", "warns_")) for n in names) >= 25
+    assert sum("multi" in n for n in names) >= 3
+
+
+@pytest.mark.parametrize("path", case_paths(), ids=lambda p: p.name)
+def test_case(path, assignment, variant, ref_graph, variant_ref_graph, use_sandbox):
+    h0 = read_header(path, assignment.entry_files + variant.entry_files)
+    A, ref = (variant, variant_ref_graph) if h0["assignment"] == "variant" else (assignment, ref_graph)
+    report, sub = check.grade(path, A, use_sandbox=use_sandbox, ref=ref, timeout_s=20 if "timeout" in path.name else None)
+    h = h0
+    roots = {(f.code, f.location): f for f in report.findings if f.caused_by is None}
+    got = {(c, l) for c, l in roots}
+    for code, location, severity in h["expect"]:
+        assert (code, location) in got, f"missing root {code} at {location}; roots: {sorted(got)}"
+        assert roots[(code, location)].severity == severity, f"{code} at {location} should be a {severity}"
+    expected = {(c, l) for c, l, _ in h["expect"]}
+    unexpected = sorted(k for k, f in roots.items() if f.severity == "error" and k not in expected)
+    assert not unexpected, f"unexpected root errors: {unexpected}"
+    # consequences hang from roots that exist
+    ids = {f.id for f in report.findings}
+    for f in report.findings:
+        assert f.caused_by is None or f.caused_by in ids
+        assert f.deduction >= 0
+    # every root error that is a fault of a layer points at the student's line
+    for (code, location), f in roots.items():
+        if f.severity == "error" and code not in ("timeout", "no_model", "memory_limit", "params", "aux_missing", "layer_missing"):
+            assert f.source is not None and f.source.line >= 1, f"{code} at {location} has no source line"
+    assert report.status == h["status"]
+    if h["nothing"]:
+        assert report.score == report.max_score, [f.message for f in report.findings if f.deduction]
+    else:
+        assert report.score < report.max_score or not any(s == "error" for *_, s in h["expect"])
+    assert 0 <= report.score <= report.max_score
+    if h["params"] is not None and report.status == "graded":
+        assert report.model.total_params == h["params"]
+    # the JSON has the documented shape and round-trips
+    d = json.loads(report.to_json())
+    assert d["schema"] == "grader.report/1"
+    for key in ("submission", "status", "score", "max_score", "parts", "findings", "model"):
+        assert key in d
+    assert set(d["submission"]) >= {"id", "path", "sha256"}
+    for f in d["findings"]:
+        assert set(f) >= {"id", "code", "severity", "location", "expected", "actual", "message", "source", "caused_by", "deduction"}
+    assert set(d["model"]) >= {"total_params", "reference_total_params", "layers"}
+    for row in d["model"]["layers"]:
+        assert set(row) >= {"location", "type", "output_shape", "expected_output_shape", "params", "expected_params", "source"}
+    assert Report.from_dict(d) == report
