@@ -154,10 +154,12 @@ class Tracer:
                 out.append(x)
         return out
 
-    def resolve(self, t, depth=0):
+    def resolve(self, t, depth=0, force=False):
         """The tensor's id, recording the raw TF ops that produced it when it
-        comes from a computation no Keras call recorded (tf.nn inside a layer)."""
-        if self.known(t) or depth > 200:
+        comes from a computation no Keras call recorded (tf.nn inside a layer).
+        ``force`` records the op even though the tensor is known (the output of
+        a custom layer whose call was run directly on graph tensors)."""
+        if (self.known(t) and not force) or depth > 200:
             return self.tid(t)
         op = getattr(t, "op", None)
         if op is None or not hasattr(op, "type") or op.type in SKIP_TF_OPS:
@@ -312,6 +314,20 @@ class Tracer:
             node["params"], node["nontrainable_params"] = self.own_params(obj)
         except Exception:
             pass
+        # A custom layer run directly on graph tensors (inside a subclassed
+        # model): record the raw ops of its call, so a tf.nn LRN is seen as one.
+        if (outputs is not None and error is None and node["kind"] == "layer"
+                and not type(obj).__module__.startswith(("keras", "tensorflow"))
+                and not any(n.get("parent") == node["id"] for n in self.nodes[-50:])):
+            self.stack.append(node)
+            try:
+                for t in self.flat_tensors(outputs):
+                    if getattr(t, "op", None) is not None and getattr(t, "graph", None) is not None:
+                        self.resolve(t, force=True)
+            except Exception:
+                pass
+            finally:
+                self.stack.pop()
         # A functional model called as a layer: its inner graph was recorded
         # when it was built; its inputs and outputs are the same tensors.
         fn = getattr(obj, "_functional", None) or (obj if hasattr(obj, "_operations") and hasattr(obj, "inputs") else None)

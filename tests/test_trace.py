@@ -1,0 +1,167 @@
+"""Loading and tracing: each style of submission gives a faithful graph with the
+student's source lines, in a separate (sandboxed) process."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import graph, trace
+from grader.submission import LoadError, load, notebook_to_script
+
+CASES = Path(__file__).parent / "data" / "cases"
+
+
+def traced(path, assignment, use_sandbox, **kw):
+    sub = load(path, assignment.entry_files)
+    res = trace.run_trace(sub, assignment, use_sandbox=use_sandbox, **kw)
+    return sub, res
+
+
+def canonical(res):
+    g = res.trace["graph"]
+    return graph.build(g, partial=bool(g.get("partial")))
+
+
+def ops(g, op):
+    return [n for n in g.nodes.values() if n.op == op]
+
+
+def test_functional_graph_has_every_layer_with_lines(assignment, use_sandbox):
+    sub, res = traced(CASES / "correct_functional.py", assignment, use_sandbox)
+    assert res.status == "ok" and res.sandboxed == use_sandbox
+    g = canonical(res)
+    assert g.total_params() == 13_378_280
+    assert len(ops(g, "conv")) == 57 + 2  # 57 in the body, one 1x1 conv per aux head
+    assert len(ops(g, "concat")) == 9
+    assert len(g.outputs) == 3
+    text = (CASES / "correct_functional.py").read_text().splitlines()
+    for n in ops(g, "conv"):
+        assert n.source and n.source[0] == "correct_functional.py"
+        assert "Conv2D" in text[n.source[1] - 1] or "conv" in text[n.source[1] - 1].lower()
+
+
+def test_subclassed_model_with_nested_layers_is_called_and_traced(assignment, use_sandbox):
+    sub, res = traced(CASES / "correct_subclassed.py", assignment, use_sandbox)
+    assert res.status == "ok"
+    nodes = res.trace["graph"]["nodes"]
+    parents = {n["id"]: n for n in nodes}
+    inner = [n for n in nodes if n["class"] == "Conv2D" and n["parent"] and parents[n["parent"]]["class"] == "Inception"]
+    assert len(inner) >= 6 * 9  # the convs of nine Inception layers, nested under them
+    g = canonical(res)
+    assert g.total_params() == 13_378_280
+    # the LRN written with tf.nn inside a custom layer is recognised with its parameters
+    lrn = [n for n in ops(g, "norm") if n.a("norm") == "lrn"]
+    assert len(lrn) == 2 and lrn[0].a("depth_radius") == 2 and lrn[0].a("beta") == pytest.approx(0.75)
+
+
+def test_sequential_stem_and_keras_ops(assignment, use_sandbox):
+    for name in ("correct_sequential_stem.py", "correct_keras_ops_layer.py"):
+        sub, res = traced(CASES / name, assignment, use_sandbox)
+        g = canonical(res)
+        assert g.total_params() == 13_378_280, name
+        # ReLU applied with keras.ops is folded into its convolution
+        assert all(n.a("activation") == "relu" for n in ops(g, "conv")), name
+
+
+def test_notebook_magics_neutralized_training_stubbed_and_cells_mapped(assignment, use_sandbox):
+    sub, res = traced(CASES / "correct_notebook.ipynb", assignment, use_sandbox)
+    assert res.status == "ok"
+    script = sub.files[sub.entry].decode()
+    assert "!pip" not in script and "%matplotlib" not in script
+    notes = res.trace["notes"]
+    calls = {n["call"] for n in notes}
+    assert "keras.datasets.cifar10.load_data" in calls and "Model.fit" in calls
+    fit = next(n for n in notes if n["call"] == "Model.fit")
+    src = sub.source(fit["source"]["file"], fit["source"]["line"])
+    assert src.file == "correct_notebook.ipynb" and src.cell is not None
+    assert "fit" in sub.cells[src.cell - 1].splitlines()[src.cell_line - 1]
+    assert res.wall_seconds < 30  # 30 epochs of CIFAR-10 were never run
+
+
+def test_notebook_loader_keeps_cell_lines():
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "# hi"},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "x = 1\n"]},
+        {"cell_type": "code", "source": "%%time\ny = 2\nif y:\n    !ls\nfiles = !ls"},
+        {"cell_type": "code", "source": "%%bash\nrm -rf /"},
+    ], "nbformat": 4}
+    script, line_map, cells, _ = notebook_to_script(json.dumps(nb).encode(), "nb.ipynb")
+    lines = script.splitlines()
+    assert lines[line_map.index([1, 2])] == "x = 1"
+    assert "rm -rf" not in script and "%%time" not in script
+    compile(script, "nb.py", "exec")
+
+
+def test_folder_with_dunder_import_modules(variant, use_sandbox):
+    sub, res = traced(CASES / "correct_variant_folder", variant, use_sandbox)
+    assert sub.entry == "1-inception_network.py" and "0-inception_block.py" in sub.files
+    assert res.status == "ok"
+    g = canonical(res)
+    assert g.total_params() == 6_998_552
+    files = {n.source[0] for n in ops(g, "conv") if n.source}
+    assert "0-inception_block.py" in files  # lines inside the imported module are traced too
+    assert res.trace["probe"]["signature"] == "tuple"
+
+
+def test_zip_is_extracted_safely(tmp_path, assignment, use_sandbox):
+    z = tmp_path / "student.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(CASES / "fails_stride_conv2.py", "student/model.py")
+    sub, res = traced(z, assignment, use_sandbox)
+    assert sub.id == "student" and sub.entry == "model.py" and res.status == "ok"
+    bad = tmp_path / "evil.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("../../etc/passwd", "x")
+    with pytest.raises(LoadError, match="unsafe path"):
+        load(bad)
+
+
+def test_syntax_error_and_missing_package_are_located(tmp_path, assignment, use_sandbox):
+    sub, res = traced(CASES / "fails_syntax_error.py", assignment, use_sandbox)
+    err = res.trace["error"]
+    assert err["type"] == "SyntaxError" and err["source"]["line"] > 1
+    p = tmp_path / "needs_pkg.py"
+    p.write_text("import numpy\nimport totally_missing_pkg_xyz\nmodel = None\n")
+    sub, res = traced(p, assignment, use_sandbox)
+    err = res.trace["error"]
+    assert err["type"] == "ModuleNotFoundError" and err["module"] == "totally_missing_pkg_xyz"
+    assert err["source"] == {"file": "needs_pkg.py", "line": 2}
+
+
+def test_concatenate_failure_keeps_partial_graph(assignment, use_sandbox):
+    sub, res = traced(CASES / "fails_valid_padding_3x3_branch.py", assignment, use_sandbox)
+    t = res.trace
+    assert t["status"] == "failed" and "oncatenate" in t["error"]["message"]
+    g = canonical(res)
+    assert g.partial and len(ops(g, "conv")) >= 4  # the stem and the first block's branches
+    assert any(n.a("padding") == "valid" and n.a("kernel") == (3, 3) for n in ops(g, "conv"))
+
+
+def test_no_model_lists_what_was_found(assignment, use_sandbox):
+    sub, res = traced(CASES / "fails_no_model.py", assignment, use_sandbox)
+    assert res.status == "no_model"
+    assert res.trace["candidates"]  # the functions and classes it saw instead
+
+
+def test_infinite_loop_times_out(assignment, use_sandbox):
+    sub, res = traced(CASES / "fails_timeout.py", assignment, use_sandbox, timeout_s=8)
+    assert res.status == "timeout" and res.wall_seconds < 20
+
+
+def test_forged_trace_is_rejected():
+    bad = {"schema": "grader.trace/1", "status": "ok", "graph": {"nodes": [{"id": "n0", "class": "Conv2D", "inputs": "x"}]}}
+    with pytest.raises(trace.TraceInvalid):
+        trace.validate(bad)
+    # a conv claiming a shape its config cannot produce
+    g = {"nodes": [{"id": "n0", "kind": "layer", "class": "Conv2D", "name": "c",
+                    "config": {"filters": 64, "kernel_size": [7, 7], "strides": [2, 2], "padding": "same"},
+                    "inputs": ["t0"], "outputs": ["t1"], "in_shapes": [[None, 224, 224, 3]],
+                    "out_shapes": [[None, 224, 224, 64]], "params": 1}],
+         "aliases": [], "inputs": ["t0"], "outputs": ["t1"]}
+    with pytest.raises(graph.TraceError):
+        graph.build(g)
