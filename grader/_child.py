@@ -23,6 +23,12 @@ import time
 import traceback
 import types
 
+# Taken before any student code runs: a submission that patches json.dumps or
+# os.write to lie does not change what this process reports.
+_dumps = json.dumps
+_fdopen = os.fdopen
+_exit = os._exit
+
 TRACE_SCHEMA = "grader.trace/1"
 MAX_NODES = 20000
 PROBE_FILTERS = (11, 13, 17, 19, 23, 29)
@@ -116,12 +122,18 @@ class Tracer:
         return os.path.relpath(os.path.realpath(filename), self.root)
 
     def student_source(self):
+        st = self.student_stack(1)
+        return st[0] if st else None
+
+    def student_stack(self, limit=6):
+        """The student's frames on the stack, innermost first."""
+        out = []
         f = sys._getframe(1)
-        while f is not None:
+        while f is not None and len(out) < limit:
             if self.is_student_file(f.f_code.co_filename):
-                return {"file": self.rel(f.f_code.co_filename), "line": f.f_lineno}
+                out.append({"file": self.rel(f.f_code.co_filename), "line": f.f_lineno})
             f = f.f_back
-        return None
+        return out
 
     def student_source_from_tb(self, tb):
         best = None
@@ -278,7 +290,9 @@ class Tracer:
         in_ids = [self.resolve(t) for t in ins]
         node = self.new_node("layer" if is_layer else "op", cls.__name__, str(getattr(obj, "name", ""))[:120])
         node["module"] = cls.__module__[:120]
-        node["source"] = self.student_source()
+        stack = self.student_stack()
+        node["source"] = stack[0] if stack else None
+        node["stack"] = stack
         node["ctor"] = self.ctor.get(id(obj))
         if is_layer:
             node["config"] = self.layer_config(obj)
@@ -785,9 +799,9 @@ def main(argv):
                     "candidates": [], "graph": None, "probe": None, "timings": {}}
 
     def emit():
-        data = json.dumps(result, default=_jsonable).encode("utf-8")
+        data = _dumps(result, default=_jsonable).encode("utf-8")
         try:
-            with os.fdopen(out_fd, "wb", closefd=True) as f:
+            with _fdopen(out_fd, "wb", closefd=True) as f:
                 f.write(data)
         except OSError:
             pass
@@ -890,9 +904,12 @@ def main(argv):
     result["overflow"] = tracer.overflow
     result["timings"]["total"] = round(time.time() - t0, 3)
     emit()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    _exit(0)
 
 
 if __name__ == "__main__":

@@ -224,6 +224,7 @@ def _check_out(out: Path) -> None:
         raise BatchError(f"--out {out} is a file; give a folder for the reports")
     try:
         out.mkdir(parents=True, exist_ok=True)
+        _clean_tmp(out, ".write-test.")
         fd, probe = tempfile.mkstemp(prefix=".write-test.", suffix=".tmp", dir=out)
         os.close(fd)
         os.unlink(probe)
@@ -252,7 +253,9 @@ def _scan(d: Path, out: Path) -> tuple[list[Path], list[tuple[str, str]]]:
                 continue
         except OSError:
             pass
-        if p.is_dir():
+        if p.is_dir() and ((p / GRADES_CSV).is_file() or (p / GRADESCOPE_DIR).is_dir()):
+            ignored.append((name, "the output of an earlier grader batch"))
+        elif p.is_dir():
             found.append(p)
         elif p.is_file() and p.suffix.lower() in SUFFIXES:
             found.append(p)
@@ -437,6 +440,7 @@ def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Call
     out = plan.out
     jobs = max(1, int(jobs or 1))
     out.mkdir(parents=True, exist_ok=True)
+    _clean_tmp(out, f".{COLLECT_CSV}.")
     if plan.collect_csv is not None and plan.collect_csv.is_file():
         write_atomic(out / COLLECT_CSV, plan.collect_csv.read_bytes())
     rows: list[dict] = []

@@ -700,12 +700,15 @@ class _Context:
                 for c in items:
                     self._consequence_of(root, c)
                 handled.add(key)
-        # the rest: faults of one block
+        # the rest: faults of one block, shown at the line that makes this block
+        # differ from the others (the call of the inception function for 4d)
         for key, items in groups.items():
             if key in handled:
                 continue
             for c in items:
                 bloc, code, role, k, a, exp, act, sn, tmpl, sev = c
+                src = _distinguishing_frame(sn, [self.match.get(rn.id) for rb2 in self.R.blocks
+                                                 for rn in rb2.nodes() if ref_location(rn).endswith("/" + role)])
                 loc = f"{bloc}/{role}"
                 args = dict(a)
                 if code == "filters" and isinstance(k, tuple) and k[0] == "column":
@@ -713,7 +716,7 @@ class _Context:
                     args.update(column=COLUMN_TITLES[k[1]], layer=role)
                 elif code == "filters" and is_typo(act, exp):
                     tmpl = M_TYPO
-                f = d.add(code, sev, loc, tmpl, args, exp, act, node=sn, order=self._block_order(bloc))
+                f = d.add(code, sev, loc, tmpl, args, exp, act, node=sn, source=src, order=self._block_order(bloc))
                 self.loc_finding.setdefault(loc, f)
 
     def _block_order(self, bloc):
@@ -964,6 +967,19 @@ class _Context:
                 expected_params=rn.params, source=self.d.source_of(sn.source) if sn is not None and sn.source else None,
                 config=_cfg(sn) if sn is not None else {}, expected_config=_cfg(rn)))
         self.layer_rows = rows
+
+
+def _distinguishing_frame(node: Node, peers: list):
+    """The innermost of the student's frames at which ``node`` differs from the
+    same layer of the other blocks: the call site of a shared function, else the
+    layer's own line."""
+    if node is None:
+        return None
+    stacks = [p.stack for p in peers if p is not None and p is not node and p.stack]
+    for depth, frame in enumerate(node.stack):
+        if stacks and all(len(st) > depth and st[depth] != frame for st in stacks):
+            return frame
+    return node.source
 
 
 def _cfg(n: Node) -> dict:

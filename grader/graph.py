@@ -46,6 +46,8 @@ class Node:
     ctor: tuple | None = None  # (file, line) where the layer was created
     cls: str = ""
     name: str = ""
+    stack: tuple = ()  # the student's frames at the call, innermost first
+
 
     def a(self, key, default=None):
         return self.attrs.get(key, default)
@@ -74,7 +76,7 @@ class Graph:
         return {
             "nodes": [
                 {**n.__dict__, "inputs": list(n.inputs), "out_shape": _l(n.out_shape), "in_shape": _l(n.in_shape),
-                 "source": _l(n.source), "ctor": _l(n.ctor)}
+                 "source": _l(n.source), "ctor": _l(n.ctor), "stack": [list(x) for x in n.stack]}
                 for n in self.nodes.values()
             ],
             "inputs": self.inputs, "outputs": self.outputs, "partial": self.partial,
@@ -88,6 +90,7 @@ class Graph:
             for k in ("inputs", "out_shape", "in_shape", "source", "ctor"):
                 x[k] = _t(x[k])
             x["attrs"] = {k: _t(v) if isinstance(v, list) else v for k, v in x["attrs"].items()}
+            x["stack"] = tuple(tuple(f) for f in x.get("stack", []))
             nodes[x["id"]] = Node(**x)
         return cls(nodes, list(d["inputs"]), list(d["outputs"]), d.get("partial", False))
 
@@ -378,7 +381,8 @@ def build(tg: dict, *, partial: bool = False) -> Graph:
         out_shape = _shape(out_shapes[0]) if out_shapes else None
         in_shape = _shape(in_shapes[0]) if in_shapes else None
         node = Node(n["id"], op, tuple(dict.fromkeys(ins)), out_shape, in_shape, attrs, int(n.get("params") or 0),
-                    _src(n.get("source")), _src(n.get("ctor")), n.get("class", ""), str(n.get("name", "")))
+                    _src(n.get("source")), _src(n.get("ctor")), n.get("class", ""), str(n.get("name", "")),
+                    tuple(x for x in (_src(f) for f in n.get("stack") or []) if x))
         nodes[node.id] = node
         for t in n.get("outputs") or []:
             tensor_node[uf.find(t)] = node.id

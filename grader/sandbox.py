@@ -54,8 +54,10 @@ __all__ = [
     "SandboxError",
     "SandboxStatus",
     "SandboxUnavailable",
+    "Started",
     "run",
     "sandbox_status",
+    "start",
 ]
 
 MiB = 1024 * 1024
@@ -868,7 +870,15 @@ def run(
     return _run_plain(argv, checked, env, limits)
 
 
-def _run_bwrap(argv, files, ro_binds, env, limits: Limits) -> RunResult:
+def _bwrap_command(argv, files, ro_binds, env, limits: Limits, *, as_pid_1: bool = False,
+                   to_close: list[int]) -> tuple[list[str], dict | None, bool]:
+    """The bwrap command line of one sandbox: (args, staging config for the
+    launcher, whether the grader runs as root).  The memfds it makes for the
+    files are appended to *to_close* (the caller passes them and closes them).
+
+    ``as_pid_1``: no bwrap reaper in the sandbox, the command itself is pid 1 of
+    the new pid namespace (signals from inside the namespace then reach it only
+    when it handles them; see :mod:`grader.workers`)."""
     info = _probe_python(argv[0])
     bwrap = _bwrap_path()
     assert bwrap is not None
@@ -877,67 +887,72 @@ def _run_bwrap(argv, files, ro_binds, env, limits: Limits) -> RunResult:
     py_binds, py_extra, py_inside, py_bin = _python_mounts(info)
     child_env = _child_env(env, SCRATCH_IN_SANDBOX, f"{py_bin}:/usr/local/bin:/usr/bin:/bin")
 
+    # host paths to expose: when root, staged through a private mount
+    # namespace of the launcher, since uid 65534 may not reach them.
+    all_binds = py_binds + [(os.path.realpath(h), os.path.normpath(i)) for h, i in ro_binds]
+    stage_dir = "/tmp"
+    stage = None
+    bind_args: list[str] = []
+    if as_root:
+        stage = {"dir": stage_dir, "binds": [[h, os.path.isdir(h)] for h, _ in all_binds]}
+        for i, (_, inside) in enumerate(all_binds):
+            bind_args += ["--ro-bind", f"{stage_dir}/{i}", inside]
+    else:
+        for host, inside in all_binds:
+            bind_args += ["--ro-bind", host, inside]
+
+    scratch = str(limits.scratch_mb * MiB)
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname", "sandbox",
+        "--clearenv",
+        *(["--as-pid-1"] if as_pid_1 else []),
+        *_system_args(),
+    ]
+    passwd, group = _passwd_group(uid, gid)
+    for data, dest in ((passwd, "/etc/passwd"), (group, "/etc/group"), (_HOSTS, "/etc/hosts")):
+        fd = _memfd_with(os.path.basename(dest), data)
+        to_close.append(fd)
+        args += ["--ro-bind-data", str(fd), dest]
+    args += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", scratch, "--tmpfs", "/dev/shm",
+        "--size", scratch, "--tmpfs", "/tmp",
+        "--size", scratch, "--tmpfs", SCRATCH_IN_SANDBOX,
+    ]
+    made_dirs: set[str] = set()
+    for name, data in files:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in made_dirs:
+                made_dirs.add(d)
+                args += ["--dir", f"{SCRATCH_IN_SANDBOX}/{d}"]
+        fd = _memfd_with(parts[-1], data)
+        to_close.append(fd)
+        args += ["--perms", "0644", "--file", str(fd), f"{SCRATCH_IN_SANDBOX}/{name}"]
+    args += py_extra + bind_args
+    args += ["--remount-ro", "/", "--chdir", SCRATCH_IN_SANDBOX]
+    for k, v in child_env.items():
+        args += ["--setenv", k, v]
+    # The shim tells the grader (a byte on fd 4) that bwrap finished setting
+    # up, closes fd 4 and execs the real command: bwrap's own errors can so
+    # never be mistaken for the child's, nor the other way round.
+    args += ["--", "/bin/sh", "-c", _SHIM, py_inside, *argv[1:]]
+    return args, stage, as_root
+
+
+def _run_bwrap(argv, files, ro_binds, env, limits: Limits) -> RunResult:
     to_close: list[int] = []
     cgroup = None
     try:
-        # host paths to expose: when root, staged through a private mount
-        # namespace of the launcher, since uid 65534 may not reach them.
-        all_binds = py_binds + [(os.path.realpath(h), os.path.normpath(i)) for h, i in ro_binds]
-        stage_dir = "/tmp"
-        stage = None
-        bind_args: list[str] = []
-        if as_root:
-            stage = {"dir": stage_dir, "binds": [[h, os.path.isdir(h)] for h, _ in all_binds]}
-            for i, (_, inside) in enumerate(all_binds):
-                bind_args += ["--ro-bind", f"{stage_dir}/{i}", inside]
-        else:
-            for host, inside in all_binds:
-                bind_args += ["--ro-bind", host, inside]
-
-        scratch = str(limits.scratch_mb * MiB)
-        args = [
-            bwrap,
-            "--unshare-all",
-            "--unshare-user",
-            "--disable-userns",
-            "--die-with-parent",
-            "--new-session",
-            "--hostname", "sandbox",
-            "--clearenv",
-            *_system_args(),
-        ]
-        passwd, group = _passwd_group(uid, gid)
-        for data, dest in ((passwd, "/etc/passwd"), (group, "/etc/group"), (_HOSTS, "/etc/hosts")):
-            fd = _memfd_with(os.path.basename(dest), data)
-            to_close.append(fd)
-            args += ["--ro-bind-data", str(fd), dest]
-        args += [
-            "--proc", "/proc",
-            "--dev", "/dev",
-            "--size", scratch, "--tmpfs", "/dev/shm",
-            "--size", scratch, "--tmpfs", "/tmp",
-            "--size", scratch, "--tmpfs", SCRATCH_IN_SANDBOX,
-        ]
-        made_dirs: set[str] = set()
-        for name, data in files:
-            parts = name.split("/")
-            for i in range(1, len(parts)):
-                d = "/".join(parts[:i])
-                if d not in made_dirs:
-                    made_dirs.add(d)
-                    args += ["--dir", f"{SCRATCH_IN_SANDBOX}/{d}"]
-            fd = _memfd_with(parts[-1], data)
-            to_close.append(fd)
-            args += ["--perms", "0644", "--file", str(fd), f"{SCRATCH_IN_SANDBOX}/{name}"]
-        args += py_extra + bind_args
-        args += ["--remount-ro", "/", "--chdir", SCRATCH_IN_SANDBOX]
-        for k, v in child_env.items():
-            args += ["--setenv", k, v]
-        # The shim tells the grader (a byte on fd 4) that bwrap finished setting
-        # up, closes fd 4 and execs the real command: bwrap's own errors can so
-        # never be mistaken for the child's, nor the other way round.
-        args += ["--", "/bin/sh", "-c", _SHIM, py_inside, *argv[1:]]
-
+        args, stage, as_root = _bwrap_command(argv, files, ro_binds, env, limits, to_close=to_close)
         cgroup = _Cgroup.create(limits)
         rl = _rlimits(
             limits,
@@ -962,6 +977,173 @@ def _run_bwrap(argv, files, ro_binds, env, limits: Limits) -> RunResult:
             os.close(fd)
         if cgroup is not None:
             cgroup.destroy()
+
+
+class Started:
+    """A long-lived process started by :func:`start` (see :mod:`grader.workers`).
+
+    ``proc`` is the launcher's Popen (its stdout and stderr are pipes the caller
+    must drain); the process has the caller's ``channel_fd`` as its fd 3."""
+
+    def __init__(self, proc: subprocess.Popen, cgroup: _Cgroup | None, sandboxed: bool,
+                 workdir: str | None) -> None:
+        self.proc = proc
+        self.cgroup = cgroup
+        self.sandboxed = sandboxed
+        self.workdir = workdir  # the scratch folder of an unsandboxed process
+
+    @property
+    def has_memory_cgroup(self) -> bool:
+        return bool(self.cgroup and self.cgroup.has_memory)
+
+    def oom_kills(self) -> int:
+        """How many processes the memory cgroup's OOM killer killed so far."""
+        if not self.has_memory_cgroup:
+            return 0
+        n = 0
+        try:
+            for line in _read(self.cgroup.path + "/memory.events").splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    n = int(value)
+        except (OSError, ValueError):
+            pass
+        return n
+
+    def set_memory_max(self, nbytes: int) -> None:
+        if self.has_memory_cgroup:
+            try:
+                _write(self.cgroup.path + "/memory.max", str(int(nbytes)))
+            except OSError:
+                pass
+
+    def kill(self) -> None:
+        """SIGKILL everything the process started (the cgroup, the launcher's group)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except (OSError, AttributeError):
+                pass
+        if self.cgroup is not None:
+            self.cgroup.destroy()
+            self.cgroup = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+def start(
+    argv: list[str],
+    *,
+    channel_fd: int,
+    ro_binds: list[tuple[str, str]] = (),
+    env: dict[str, str] | None = None,
+    limits: Limits = Limits(),
+    rlimits: list[list] | None = None,
+    sandbox: bool = True,
+    as_pid_1: bool = True,
+    start_timeout: float = 60.0,
+) -> Started:
+    """Start a long-lived ``argv`` with the isolation of :func:`run` (same bwrap
+    command line, launcher, dropped uid, cgroup) but without supervising it:
+    the caller talks to it over ``channel_fd`` (its fd 3 inside), drains
+    ``proc.stdout``/``proc.stderr`` and eventually calls :meth:`Started.close`.
+
+    ``rlimits`` replaces the rlimits derived from ``limits`` (a long-lived
+    process sets the per-task ones on its children itself).  With
+    ``sandbox=True`` returns once bwrap has finished setting up (raises
+    :class:`SandboxError` otherwise); ``sandbox=False`` runs a plain process in
+    a fresh temporary folder (``Started.workdir``)."""
+    argv = list(argv)
+    if os.sep not in argv[0]:
+        found = shutil.which(argv[0])
+        if found is None:
+            raise ValueError(f"argv[0] {argv[0]!r} not found on PATH")
+        argv[0] = found
+    if sandbox and not sandbox_status().available:
+        raise SandboxUnavailable(sandbox_status().reason)
+    for host, inside in ro_binds:
+        if not os.path.isabs(host) or not os.path.isabs(inside) or not os.path.exists(host):
+            raise ValueError(f"bad ro_binds entry {(host, inside)!r}")
+    chan = fcntl.fcntl(channel_fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    to_close: list[int] = [chan]
+    cgroup = None
+    workdir = None
+    sync_r = sync_w = None
+    try:
+        if sandbox:
+            args, stage, as_root = _bwrap_command(argv, [], list(ro_binds), env, limits,
+                                                  as_pid_1=as_pid_1, to_close=to_close)
+            sync_r, sync_w = os.pipe()
+            sync_r, sync_w = _high_fd(sync_r), _high_fd(sync_w)
+            cwd, launch_env = "/", {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        else:
+            workdir = tempfile.mkdtemp(prefix="grader-worker-")
+            exe = os.path.abspath(argv[0])
+            args, stage, as_root = [exe, *argv[1:]], None, False
+            cwd = workdir
+            launch_env = _child_env(env, workdir, f"{os.path.dirname(exe)}:/usr/local/bin:/usr/bin:/bin")
+        cgroup = _Cgroup.create(limits)
+        if cgroup is not None and cgroup.has_memory:
+            try:  # a long-lived process: only its children get OOM-killed
+                _write(cgroup.path + "/memory.oom.group", "0")
+            except OSError:
+                pass
+        rl = rlimits if rlimits is not None else _rlimits(
+            limits, address_space=not (cgroup and cgroup.has_memory), nproc=as_root and sandbox)
+        proc, err = _launch(args, drop=as_root and sandbox, stage=stage,
+                            pass_fds=[fd for fd in to_close if fd != chan], rlimits=rl, cgroup=cgroup,
+                            result_fd=chan, sync_fd=sync_w, env=launch_env, cwd=cwd)
+    except BaseException:
+        for fd in to_close + [x for x in (sync_r, sync_w) if x is not None]:
+            os.close(fd)
+        if cgroup is not None:
+            cgroup.destroy()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    for fd in to_close + [x for x in (sync_w,) if x is not None]:
+        os.close(fd)
+    started = Started(proc, cgroup, sandbox, workdir)
+    if err:
+        if sync_r is not None:
+            os.close(sync_r)
+        started.close()
+        raise SandboxError(err)
+    if sync_r is not None:
+        ok = False
+        try:
+            sel = selectors.DefaultSelector()
+            sel.register(sync_r, selectors.EVENT_READ)
+            if sel.select(start_timeout):
+                ok = os.read(sync_r, 1) == b"x"
+            sel.close()
+        finally:
+            os.close(sync_r)
+        if not ok:
+            started.kill()
+            try:
+                _, stderr = proc.communicate(timeout=5)
+            except (subprocess.TimeoutExpired, ValueError, OSError):
+                stderr = b""
+            started.close()
+            raise SandboxError("bwrap could not set up the sandbox: "
+                               + (stderr or b"").decode("utf-8", "replace").strip()
+                               + f" (exit status {proc.returncode})")
+    return started
 
 
 def _run_plain(argv, files, env, limits: Limits) -> RunResult:

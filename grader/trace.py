@@ -74,7 +74,8 @@ def _check_graph(g, what):
                 raise TraceInvalid(f"{what}: node {n['id']} has malformed {k}")
         if not isinstance(n.get("config", {}), dict):
             raise TraceInvalid(f"{what}: node {n['id']} has a malformed config")
-        if not _is_src(n.get("source")) or not _is_src(n.get("ctor")):
+        if not _is_src(n.get("source")) or not _is_src(n.get("ctor")) or not (
+                isinstance(n.get("stack", []), list) and len(n.get("stack", [])) <= 16 and all(_is_src(x) for x in n.get("stack", []))):
             raise TraceInvalid(f"{what}: node {n['id']} has a malformed source")
         if not isinstance(n.get("params", 0), int):
             raise TraceInvalid(f"{what}: node {n['id']} has malformed params")

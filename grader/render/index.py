@@ -30,6 +30,8 @@ _SEV_RANK = {"error": 0, "warning": 1, "info": 2}
 TOP_FINDINGS = 25
 #: Collection statuses that are not failures.
 COLLECT_OK = ("ok", "late")
+#: Codes of a submission that could not be graded at all.
+FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 
 
 @lru_cache(maxsize=1)
@@ -79,8 +81,8 @@ def histogram(percents: list[float], bins: int = 10) -> dict:
     for p in percents:
         i = min(bins - 1, max(0, int(p * bins // 100)))
         counts[i] += 1
-    width, height = 640, 260
-    left, right, top, bottom = 48, 12, 20, 52
+    width, height = 560, 300
+    left, right, top, bottom = 44, 8, 20, 52
     pw, ph = width - left - right, height - top - bottom
     ymax = max(counts) if counts and max(counts) else 1
     step = _nice_step(ymax)
@@ -104,20 +106,20 @@ def histogram(percents: list[float], bins: int = 10) -> dict:
 
 
 def part_chart(parts: list[dict]) -> dict:
-    """Horizontal bars: each part's class average as a share of its points."""
-    width, row = 720, 34
-    label_w, value_w = 300, 150
-    bar_x, bar_w = label_w, width - label_w - value_w
-    top = 8
+    """Horizontal bars, one per rubric part with its title above: the class average
+    as a share of the part's points."""
+    width, row = 560, 46
+    bar_w, value_x = 400, 410
+    top = 4
     rows = []
     for i, p in enumerate(parts):
         y = top + i * row
         frac = 0.0 if not p["max"] or p["mean"] is None else max(0.0, min(1.0, p["mean"] / p["max"]))
-        rows.append({**p, "y": y, "ty": y + 17, "bw": round(bar_w * frac, 1), "pct": round(100 * frac)})
-    height = top + len(parts) * row + 6
+        rows.append({**p, "ly": y + 14, "by": y + 20, "ty": y + 34, "bw": round(bar_w * frac, 1),
+                     "pct": round(100 * frac)})
+    height = top + len(parts) * row + 2
     desc = "; ".join(f"{p['title']}: {_num(p['mean'])} of {_num(p['max'])}" for p in parts)
-    return {"width": width, "height": height, "bar_x": bar_x, "bar_w": bar_w, "value_x": bar_x + bar_w + 10,
-            "label_x": label_w - 10, "rows": rows, "desc": desc}
+    return {"width": width, "height": height, "bar_w": bar_w, "value_x": value_x, "rows": rows, "desc": desc}
 
 
 # ---------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def _context(reports, assignment, collect_rows) -> dict:
     # the problems students share: root findings by (code, location)
     groups: dict = {}
     for sid, r in ok:
-        seen = set()
+        seen = set()  # (code, location) already counted for this student
         for f in r.roots():
             k = (f.code, f.location)
             g = groups.setdefault(k, {"code": f.code, "location": f.location, "severity": f.severity,
@@ -180,14 +182,15 @@ def _context(reports, assignment, collect_rows) -> dict:
             if _SEV_RANK.get(f.severity, 3) < _SEV_RANK.get(g["severity"], 3):
                 g["severity"] = f.severity
             g["points"] += f.deduction or 0.0
-            if sid not in seen:
-                seen.add(sid)
+            if k not in seen:
+                seen.add(k)
                 g["students"].append({"id": sid, "href": _href(sid)})
     common = sorted(groups.values(), key=lambda g: (-len(g["students"]), _SEV_RANK.get(g["severity"], 3),
                                                     g["code"], g["location"]))
     for g in common:
         g["count"] = len(g["students"])
         g["mean_points"] = g["points"] / g["count"] if g["count"] else 0.0
+        g["fatal"] = g["code"] in FATAL
     shown = [g for g in common if g["severity"] != "info"][:TOP_FINDINGS]
     notes = [g for g in common if g["severity"] == "info"][:10]
     hidden = max(0, len([g for g in common if g["severity"] != "info"]) - len(shown))
@@ -197,7 +200,7 @@ def _context(reports, assignment, collect_rows) -> dict:
         if r.status == "graded":
             continue
         roots = r.roots()
-        fatal = next((f for f in roots if f.code in ("build_error", "timeout", "memory_limit", "no_model")),
+        fatal = next((f for f in roots if f.code in FATAL),
                      roots[0] if roots else None)
         err = r.error or {}
         src = err.get("source") if isinstance(err.get("source"), dict) else None

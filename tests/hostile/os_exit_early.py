@@ -1,0 +1,3 @@
+# expect: no_model
+import os
+os._exit(0)
