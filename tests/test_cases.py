@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from grader import check
+from grader.render import render_html
 from grader.report import CODES, Report
 from grader.submission import load
+from test_html import CONSOLE_ERRORS, assert_self_contained, chromium, needs_chromium, parse, texts
 
 CASES = Path(__file__).parent / "data" / "cases"
 HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment):\s*(.+?)\s*$")
@@ -101,3 +103,31 @@ def test_case(path, assignment, variant, ref_graph, variant_ref_graph, use_sandb
     for row in d["model"]["layers"]:
         assert set(row) >= {"location", "type", "output_shape", "expected_output_shape", "params", "expected_params", "source"}
     assert Report.from_dict(d) == report
+    # every fixture gets a self-contained HTML report naming each root with its line
+    html = render_html(report, source_files=sub.source_texts() if sub else None)
+    doc = parse(html)
+    assert_self_contained(html, doc)
+    body = " ".join(texts(doc).split())
+    for (code, location), f in roots.items():
+        assert location in body
+        if f.source is not None and f.severity == "error":
+            assert str(f.source.line if f.source.cell is None else f.source.cell_line) in body
+
+
+@needs_chromium
+def test_multi_fault_report_in_chromium(tmp_path, assignment, ref_graph, use_sandbox):
+    """The seed-like submission, opened in a real browser: content, and a
+    screenshot kept in tests/artifacts to look at."""
+    report, sub = check.grade(CASES / "fails_multi_student.py", assignment, use_sandbox=use_sandbox, ref=ref_graph)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report, source_files=sub.source_texts()), encoding="utf-8")
+    run = chromium("--dump-dom", page.as_uri())
+    assert not CONSOLE_ERRORS.search(run.stderr), run.stderr[-2000:]
+    dom = run.stdout
+    for f in report.roots():
+        assert f.location in dom
+    artifacts = Path(__file__).parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / "report_fails_multi_student.png"
+    chromium(f"--screenshot={shot}", "--window-size=1280,4000", page.as_uri())
+    assert shot.stat().st_size > 10_000

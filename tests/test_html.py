@@ -661,9 +661,15 @@ def _ko_catalog():
         return pofile.read_po(fh)
 
 
+def _diagnosis_templates() -> list:
+    from grader import diagnose
+
+    return [v for k, v in vars(diagnose).items() if k.startswith("M_") and isinstance(v, str)]
+
+
 def test_korean_catalog_has_every_finding_template():
     cat = _ko_catalog()
-    for msgid in FINDING_MSGIDS:
+    for msgid in sorted(set(FINDING_MSGIDS) | set(_diagnosis_templates())):
         m = cat.get(msgid)
         assert m is not None and m.string and not m.fuzzy, msgid
         fields = lambda s: sorted(set(re.findall(r"\{(\w+)\}", s)))  # noqa: E731
