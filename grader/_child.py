@@ -331,12 +331,14 @@ class Tracer:
         # A custom layer run directly on graph tensors (inside a subclassed
         # model): record the raw ops of its call, so a tf.nn LRN is seen as one.
         if (outputs is not None and error is None and node["kind"] == "layer"
-                and not type(obj).__module__.startswith(("keras", "tensorflow"))
-                and not any(n.get("parent") == node["id"] for n in self.nodes[-50:])):
+                and not type(obj).__module__.startswith(("keras", "tensorflow"))):
+            start = int(node["id"][1:]) if node["id"][1:].isdigit() else 0
+            made_inside = {o for n in self.nodes[start:] if n.get("parent") == node["id"] for o in n.get("outputs", [])}
             self.stack.append(node)
             try:
                 for t in self.flat_tensors(outputs):
-                    if getattr(t, "op", None) is not None and getattr(t, "graph", None) is not None:
+                    if (getattr(t, "op", None) is not None and getattr(t, "graph", None) is not None
+                            and self.tid(t) not in made_inside):
                         self.resolve(t, force=True)
             except Exception:
                 pass

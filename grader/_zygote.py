@@ -251,6 +251,12 @@ class Zygote:
             except Exception:
                 pass
         self.wipe()  # keras made ~/.keras while importing
+        # Keep the children from copying the warm heap: a collection in the
+        # child would touch (write) every object's header, page after page.
+        import gc
+
+        gc.collect()
+        gc.freeze()
         self.base_fds = own_fds() - {CHAN}
         return {
             "type": "ready",
@@ -413,6 +419,8 @@ class Zygote:
             "memory_exceeded": mem_killed,
             "wall_seconds": round(wall_s, 4),
             "child_maxrss": int(rusage.ru_maxrss) * 1024 if rusage else 0,
+            "child_cpu": round(rusage.ru_utime + rusage.ru_stime, 4) if rusage else 0.0,
+            "child_minflt": int(rusage.ru_minflt) if rusage else 0,
             "peak_job_rss": peak_job_rss,
             "worker_rss": status_kb("self", (b"VmRSS:",)) * 1024,
             "worker_hwm": status_kb("self", (b"VmHWM:",)) * 1024,

@@ -463,7 +463,10 @@ def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Call
             # stop: nothing new starts; running grades finish in the background (their
             # files are written atomically) or are abandoned when the process exits
             ex.shutdown(wait=False, cancel_futures=True)
-            _rebuild(out, assignment)
+            try:
+                _rebuild(out, assignment)
+            except Exception:  # keep the interrupt (or the caller's error) as what is raised
+                pass
             raise
         ex.shutdown(wait=True)
     csv_path, index_path = _rebuild(out, assignment)

@@ -296,15 +296,15 @@ def _m(x):
 
 
 def cmd_batch(args) -> int:
-    from . import batch
+    from . import batch, check
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     A = _assignment(args)
     _require_keras()
     console = _console(args)
     use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
-    shard = batch.parse_shard(args.shard) if args.shard else None
     try:
+        shard = batch.parse_shard(args.shard) if args.shard else None
         plan = batch.plan(Path(args.dir), Path(args.out), A, shard=shard, force=args.force)
     except batch.BatchError as e:
         raise UsageError(str(e)) from None
@@ -325,6 +325,8 @@ def cmd_batch(args) -> int:
         try:
             result = batch.run(plan, A, jobs=args.jobs or os.cpu_count() or 1, use_sandbox=use_sandbox,
                                on_result=on_result, timeout_s=args.timeout)
+        except check.ReferenceError as e:
+            raise UsageError(f"{e}; check the TensorFlow installation (pip install -e .)") from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted:[/] finished reports are kept; run the same command again to grade the rest.")
             return 130

@@ -242,7 +242,7 @@ def node_cost(r, s) -> float:
     if isinstance(r, Block) or isinstance(s, Block):
         if isinstance(r, Block) and isinstance(s, Block):
             return 0.2 * _block_filter_diffs(r, s)
-        return 6.0
+        return 1e6  # a block never stands for a single layer: one is missing, the other extra
     if r.op == "input" or s.op == "input":
         return 0.0 if r.op == s.op else 50.0
     if r.op != s.op:

@@ -120,6 +120,7 @@ class _Worker:
         self.pidfd: int | None = None
         self.jobs = 0
         self.peak_rss = 0
+        self.last_done: dict | None = None
         self._buf = bytearray()
 
     # -- start ------------------------------------------------------------------------------
@@ -357,6 +358,7 @@ class _Worker:
                 os.close(fd)
         wall = time.monotonic() - start
         self.jobs += 1
+        self.last_done = done if isinstance(done, dict) else None
 
         note = ""
         if done is not None and done.get("type") == "done" and "error" in done and "returncode" not in done:
