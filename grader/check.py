@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -176,15 +177,16 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     for f, dd in zip(findings, deds):
         src = source_of(f.source) if f.source else None
         out.append(Finding(
-            id=f.id, code=f.code, severity=f.severity, location=f.location, message=f.message,
-            expected=f.expected, actual=f.actual, source=src, caused_by=f.caused_by.id if f.caused_by else None,
-            deduction=round(dd, 4), part=_part(f), template=f.template, args={k: _jsonable(v) for k, v in f.args.items()},
+            id=f.id, code=f.code, severity=f.severity, location=f.location, message=clean_text(f.message),
+            expected=f.expected, actual=clean_text(f.actual) if isinstance(f.actual, str) else f.actual, source=src, caused_by=f.caused_by.id if f.caused_by else None,
+            deduction=round(dd, 4), part=_part(f), template=f.template,
+            args={k: clean_text(v) if isinstance(v, str) else _jsonable(v) for k, v in f.args.items()},
         ))
     total = round(sum(p.score for p in parts), 4)
     err = None
     if error and not error.get("after_model"):
         src = error.get("source")
-        err = {"type": error.get("type"), "message": str(error.get("message", ""))[:4000],
+        err = {"type": error.get("type"), "message": clean_text(str(error.get("message", "")))[:4000],
                "source": source_of((src["file"], src["line"])).__dict__ if src else None}
     info = SubmissionInfo(sub.id, sub.path, sub.sha256, sub.kind, sub.notebook or sub.entry,
                           **{k: v for k, v in (commit or {}).items() if k in ("commit", "committed_at", "late")})
@@ -199,8 +201,17 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
         parts=parts, findings=out, model=model, grader_version=__version__,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), assignment=assignment.name,
         duration_s=round(time.time() - t0, 3), sandboxed=res.sandboxed, error=err,
-        stdout=res.stdout[-20000:], stderr=res.stderr[-20000:],
+        stdout=clean_text(res.stdout[-20000:]), stderr=clean_text(res.stderr[-20000:]),
     )
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(s: str) -> str:
+    """Text from the student's process without terminal escapes and control
+    characters (they are not valid in HTML or XML reports)."""
+    return _CONTROL.sub("", s or "")
 
 
 def _part(f):

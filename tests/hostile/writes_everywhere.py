@@ -4,9 +4,9 @@
 import glob, os
 targets = ["../neighbour.py", "/tmp/grader-hostile-marker", os.path.expanduser("~/../grader-hostile-marker"),
            "/work/main/reports/index.html", "/root/grader-hostile-marker", "/etc/grader-hostile-marker"]
-for pattern in ("/**/submissions/*", "/**/reports/*", "/**/grader/*.py"):
+for pattern in ("/*/submissions/*", "/*/*/submissions/*", "/*/*/reports/*", "/*/*/grader/*.py", "/opt/*/*"):
     try:
-        targets += glob.glob(pattern, recursive=True)[:20]
+        targets += glob.glob(pattern)[:20]
     except OSError:
         pass
 for t in targets:
