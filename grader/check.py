@@ -162,7 +162,7 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
         failed = True
     if error and not error.get("after_model") and status != "ok":
         failed = True
-        if not any(f.code == "build_error" for f in findings):
+        if not any(f.code in ("build_error", "memory_limit") for f in findings):
             src = error.get("source")
             mod = f" (install or remove the package `{error['module']}`)" if error.get("module") else ""
             findings.insert(0, dg.F("build_error", "error", "data", dg.M_BUILD,

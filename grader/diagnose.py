@@ -49,6 +49,7 @@ M_LAYER_TYPE = "{location}: {actual} where the paper has {expected}."
 M_SHAPE = "{location}: output {actual} where the reference has {expected}."
 M_STRIDES_GENERIC = "{location}: stride {actual} where the paper has {expected} ({detail})."
 M_MEMORY = "{location}: the program used more than {actual} of memory and was stopped."
+M_OOM = "{location}: the model needs more memory than there is: {actual}."
 M_AUX_EXTRA = "{location}: an extra auxiliary classifier that the assignment does not ask for."
 M_NORM_MISSING = "{location}: no normalization here; the paper has local response normalization (allowed)."
 M_OUTPUTS = "{location}: the model has {actual} outputs where {expected} are expected."
@@ -854,13 +855,18 @@ class _Context:
         msg = f"{error.get('type', 'Error')}: {_first_line(error.get('message', ''))}"
         roots = sorted([f for f in d.findings if f.caused_by is None and f.severity == "error" and f.code != "training_skipped"],
                        key=lambda f: f.order)
+        if error.get("type") in ("ResourceExhaustedError", "MemoryError"):
+            d.add("memory_limit", "error", "data", M_OOM, {}, None, _first_line(error.get("message", ""))[-160:],
+                  source=src, order=0.5)
+            return
         cause = None
-        if roots:
-            # the build stopped at the first fault that makes shapes disagree, or
-            # else at the latest fault before the place where it stopped
-            if "oncatenat" in error.get("message", ""):
-                cause = next((f for f in roots if f.location.startswith("inception")), None)
-            cause = cause or roots[-1]
+        text = error.get("message", "")
+        if roots and re.search(r"shape|oncatenat|ncompatible|dimension|rank", text, re.I):
+            # a shape error: it follows from the first fault that makes shapes
+            # disagree, or else from the latest fault before the place it stopped
+            if "oncatenat" in text:
+                cause = next((f for f in roots if f.location.startswith("inception") and f.code in SHAPE_CODES), None)
+            cause = cause or next((f for f in reversed(roots) if f.code in SHAPE_CODES), None)
         loc = "data"
         if cause is not None and cause.location.startswith("inception"):
             loc = cause.location.split("/")[0] + "/output"

@@ -313,9 +313,25 @@ def build(tg: dict, *, partial: bool = False) -> Graph:
     for a, b in tg.get("aliases") or []:
         uf.union(a, b)
     has_children = {n.get("parent") for n in raw if n.get("parent")}
+    # A student's own LRN layer (named so, written with keras.ops or tf.math)
+    # stands for the normalization as a whole, not for the arithmetic inside it.
+    byid_raw = {n.get("id"): n for n in raw}
+    whole = {n["id"] for n in raw if n.get("id") in has_children and n.get("kind") == "layer"
+             and classify(n)[0] == "norm" and classify(n)[1].get("norm") == "lrn"}
+
+    def inside_whole(n):
+        p, k = n.get("parent"), 0
+        while p in byid_raw and k < 100:
+            if p in whole:
+                return True
+            p, k = byid_raw[p].get("parent"), k + 1
+        return False
+
     leaves = []
     for n in raw:
-        if n.get("id") in has_children or n.get("container") and n.get("id") in has_children:
+        if inside_whole(n):
+            continue
+        if n.get("id") in has_children and n.get("id") not in whole:
             continue
         if n.get("container") and n.get("kind") == "layer" and n.get("class") in ("Functional", "Sequential", "Model"):
             continue

@@ -124,20 +124,12 @@ def test_batch_finished_and_honest_grades_unchanged(graded):
     ("huge_output", {"no_model"}),
     ("syntax_error", {"build_error"}),
     ("missing_package", {"build_error"}),
+    ("billions_of_params", {"memory_limit"}),
 ])
 def test_each_hostile_case_gets_its_finding(graded, sid, codes):
     r = graded["mixed"][sid]
     assert r["status"] == "failed" and r["score"] == 0
     assert {c for c, _ in roots(r)} & codes, roots(r)
-
-
-def test_billions_of_parameters_get_a_clear_result(graded):
-    # Keras may build it lazily: then the report says how far off it is; or it
-    # runs out of memory or fails: then that is the finding. Never a crash.
-    r = graded["mixed"]["billions_of_params"]
-    codes = {c for c, _ in roots(r)}
-    assert r["score"] < 20
-    assert codes & {"memory_limit", "build_error"} or (r["model"]["total_params"] or 0) > 10**9
 
 
 def test_lies_do_not_change_the_grade(graded):
