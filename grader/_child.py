@@ -384,16 +384,16 @@ class Tracer:
                     pass
             return orig_init(self_, *a, **k)
 
-        def layer_call(self_, *args, **kwargs):
-            if tracer.busy:
-                return orig_layer_call(self_, *args, **kwargs)
+        def traced(orig, self_, args, kwargs, is_layer):
+            """Record one call around Keras's own: begin, the call, end (with
+            the error when it raises), never recording the tracer's own calls."""
             tracer.busy = True
             try:
-                node = tracer.begin(self_, args, kwargs, True)
+                node = tracer.begin(self_, args, kwargs, is_layer)
             finally:
                 tracer.busy = False
             try:
-                out = orig_layer_call(self_, *args, **kwargs)
+                out = orig(self_, *args, **kwargs)
             except BaseException as e:
                 tracer.busy = True
                 try:
@@ -408,25 +408,16 @@ class Tracer:
                 tracer.busy = False
             return out
 
+        def layer_call(self_, *args, **kwargs):
+            if tracer.busy:
+                return orig_layer_call(self_, *args, **kwargs)
+            return traced(orig_layer_call, self_, args, kwargs, True)
+
         def symbolic_call(self_, *args, **kwargs):
+            # a Layer's symbolic call is already recorded by layer_call
             if tracer.busy or isinstance(self_, Layer):
                 return orig_symbolic(self_, *args, **kwargs)
-            tracer.busy = True
-            try:
-                node = tracer.begin(self_, args, kwargs, False)
-            finally:
-                tracer.busy = False
-            try:
-                out = orig_symbolic(self_, *args, **kwargs)
-            except BaseException as e:
-                tracer.end(node, self_, None, e)
-                raise
-            tracer.busy = True
-            try:
-                tracer.end(node, self_, out)
-            finally:
-                tracer.busy = False
-            return out
+            return traced(orig_symbolic, self_, args, kwargs, False)
 
         def compute_output_spec(fn, *args, **kwargs):
             if tracer.busy:

@@ -168,11 +168,7 @@ def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
             out.append(("layer_type", "error", M_LAYER_TYPE, {}, "Conv2D", s.cls))
         if s.a("kernel") != r.a("kernel"):
             out.append(("kernel_size", "error", M_KERNEL, {}, _k(r.a("kernel")), _k(s.a("kernel"))))
-        if s.a("strides") != r.a("strides"):
-            out.append(("strides", "error", M_STRIDE if (s.a("strides") or (1,))[0] > (r.a("strides") or (1,))[0] else M_STRIDES_GENERIC,
-                        {"detail": downstream}, _k(r.a("strides")), _k(s.a("strides"))))
-        if s.a("padding") != r.a("padding") and padding_matters(s, s.a("kernel"), s.a("strides") or (1, 1)):
-            out.append(("padding", "error", M_PADDING, {"detail": f"a {_shape_s(s.out_shape)} map"}, r.a("padding"), s.a("padding")))
+        out += _window_diffs(r, s, "kernel", downstream)
         if s.a("filters") != r.a("filters"):
             out.append(("filters", "error", M_FILTERS, {}, r.a("filters"), s.a("filters")))
         if s.a("activation") != r.a("activation"):
@@ -185,11 +181,7 @@ def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
             out.append(("pool_type", "error", M_POOL_TYPE, {}, r.a("pool_type"), s.a("pool_type")))
         if s.a("pool_size") != r.a("pool_size"):
             out.append(("pool_size", "error", M_POOL_SIZE, {}, _k(r.a("pool_size")), _k(s.a("pool_size"))))
-        if s.a("strides") != r.a("strides"):
-            out.append(("strides", "error", M_STRIDE if (s.a("strides") or (1,))[0] > (r.a("strides") or (1,))[0] else M_STRIDES_GENERIC,
-                        {"detail": downstream}, _k(r.a("strides")), _k(s.a("strides"))))
-        if s.a("padding") != r.a("padding") and padding_matters(s, s.a("pool_size"), s.a("strides") or (1, 1)):
-            out.append(("padding", "error", M_PADDING, {"detail": f"a {_shape_s(s.out_shape)} map"}, r.a("padding"), s.a("padding")))
+        out += _window_diffs(r, s, "pool_size", downstream)
     elif r.op == "gap":
         if s.a("pool_type") != r.a("pool_type"):
             out.append(("pool_type", "error", M_POOL_TYPE, {}, r.a("pool_type"), s.a("pool_type")))
@@ -216,6 +208,18 @@ def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
         ra, sa = _axis(r), _axis(s)
         if ra != sa:
             out.append(("concat_axis", "error", M_AXIS, {}, ra, sa))
+    return out
+
+
+def _window_diffs(r: Node, s: Node, window: str, downstream: str) -> list:
+    """Stride and padding of a conv or pool: padding only where it changes the result."""
+    out = []
+    if s.a("strides") != r.a("strides"):
+        halves = (s.a("strides") or (1,))[0] > (r.a("strides") or (1,))[0]
+        out.append(("strides", "error", M_STRIDE if halves else M_STRIDES_GENERIC, {"detail": downstream},
+                    _k(r.a("strides")), _k(s.a("strides"))))
+    if s.a("padding") != r.a("padding") and padding_matters(s, s.a(window), s.a("strides") or (1, 1)):
+        out.append(("padding", "error", M_PADDING, {"detail": f"a {_shape_s(s.out_shape)} map"}, r.a("padding"), s.a("padding")))
     return out
 
 
