@@ -8,6 +8,7 @@ grade at all).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -322,9 +323,11 @@ def cmd_batch(args) -> int:
                 progress.console.print(f"{row['id']:<28} {row['score']:>6g}/{row['max_score']:g}  "
                                        f"[{style}]{row['status']}[/]  {row['duration_s']:.1f}s")
 
+        jobs = args.jobs or os.cpu_count() or 1
         try:
-            result = batch.run(plan, A, jobs=args.jobs or os.cpu_count() or 1, use_sandbox=use_sandbox,
-                               on_result=on_result, timeout_s=args.timeout)
+            with _warm_pool(plan, jobs, use_sandbox, progress.console, args) as pool:
+                result = batch.run(plan, A, jobs=jobs, use_sandbox=use_sandbox, on_result=on_result,
+                                   timeout_s=args.timeout, pool=pool)
         except check.ReferenceError as e:
             raise UsageError(f"{e}; check the TensorFlow installation (pip install -e .)") from None
         except KeyboardInterrupt:
@@ -334,6 +337,30 @@ def cmd_batch(args) -> int:
         console.print(f"graded {result.graded}, reused {result.reused}, failed {result.failed}; "
                       f"gradebook: {result.grades_csv}; overview: {result.index_html}")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _warm_pool(plan, jobs: int, use_sandbox: bool, console, args):
+    """Warm workers for a batch (TensorFlow imported once per worker); cold
+    children when there is nothing to grade or the workers cannot start."""
+    from .sandbox import SandboxError
+    from .workers import WarmPool, WorkerError
+
+    if not plan.todo or not use_sandbox:
+        yield None
+        return
+    try:
+        pool = WarmPool(min(jobs, len(plan.todo)), use_sandbox=True)
+        pool.__enter__()
+    except (WorkerError, SandboxError, OSError) as e:
+        if not args.quiet:
+            console.print(f"[yellow]note:[/] warm workers unavailable ({e}); grading each submission in a fresh interpreter.")
+        yield None
+        return
+    try:
+        yield pool
+    finally:
+        pool.__exit__(None, None, None)
 
 
 def cmd_merge(args) -> int:

@@ -121,6 +121,7 @@ class _Worker:
         self.jobs = 0
         self.peak_rss = 0
         self.last_done: dict | None = None
+        self.child_cpu = 0.0  # CPU seconds of all its submissions' children
         self._buf = bytearray()
 
     # -- start ------------------------------------------------------------------------------
@@ -359,6 +360,8 @@ class _Worker:
         wall = time.monotonic() - start
         self.jobs += 1
         self.last_done = done if isinstance(done, dict) else None
+        if self.last_done is not None and isinstance(self.last_done.get("child_cpu"), (int, float)):
+            self.child_cpu += float(self.last_done["child_cpu"])
 
         note = ""
         if done is not None and done.get("type") == "done" and "error" in done and "returncode" not in done:
@@ -483,6 +486,8 @@ class WarmPool:
         self._workers: dict[int, _Worker] = {}
         self._peak = [0] * jobs
         self._replaced = 0
+        self._retired_jobs = 0
+        self._retired_cpu = 0.0
         self._closed = False
         # Every worker process is forked by this one thread, alive as long as the
         # pool: PR_SET_PDEATHSIG (which ties each sandbox to the grader) fires
@@ -556,6 +561,8 @@ class WarmPool:
             self._peak[w.slot] = max(self._peak[w.slot], w.peak_rss)
             self._workers.pop(w.slot, None)
             self._replaced += 1
+            self._retired_jobs += w.jobs
+            self._retired_cpu += w.child_cpu
         w.kill()
         w.close()
         if not self._closed:
@@ -614,6 +621,19 @@ class WarmPool:
             for slot, w in self._workers.items():
                 self._peak[slot] = max(self._peak[slot], w.peak_rss)
             return list(self._peak)
+
+    def stats(self) -> dict:
+        """Counters for benchmarks: submissions run, their children's CPU
+        seconds, the workers' warm-up times, replacements, peak RSS per slot."""
+        with self._lock:
+            live = list(self._workers.values())
+        return {
+            "jobs_run": self._retired_jobs + sum(w.jobs for w in live),
+            "child_cpu_s": round(self._retired_cpu + sum(w.child_cpu for w in live), 3),
+            "warm_s": [w.ready.get("warm_s") for w in live],
+            "replaced": self._replaced,
+            "peak_rss_bytes": self.peak_rss_bytes(),
+        }
 
     @property
     def replaced(self) -> int:
