@@ -260,6 +260,14 @@ class _UF:
             self.p[ra] = rb
 
 
+def _ancestors(n: dict, byid: dict) -> list:
+    out, p = [], n.get("parent")
+    while p in byid and len(out) < 100:
+        out.append(p)
+        p = byid[p].get("parent")
+    return out
+
+
 def _producers(leaves, uf) -> dict:
     producer: dict = {}
     for n in leaves:
@@ -318,14 +326,11 @@ def build(tg: dict, *, partial: bool = False) -> Graph:
     byid_raw = {n.get("id"): n for n in raw}
     whole = {n["id"] for n in raw if n.get("id") in has_children and n.get("kind") == "layer"
              and classify(n)[0] == "norm" and classify(n)[1].get("norm") == "lrn"}
+    # ... unless TensorFlow's own LRN runs inside it: that op carries the parameters
+    whole -= {p for n in raw if n.get("kind") == "tf" and n.get("class") == "LRN" for p in _ancestors(n, byid_raw)}
 
     def inside_whole(n):
-        p, k = n.get("parent"), 0
-        while p in byid_raw and k < 100:
-            if p in whole:
-                return True
-            p, k = byid_raw[p].get("parent"), k + 1
-        return False
+        return any(p in whole for p in _ancestors(n, byid_raw))
 
     leaves = []
     for n in raw:

@@ -411,22 +411,27 @@ class _Worker:
             self.started.kill()
 
     def close(self) -> None:
-        if self.sock is not None:
+        # Take each handle before closing it: close() can run from the thread
+        # grading on this worker and from the pool's shutdown (Ctrl-C) at once.
+        sock, self.sock = self.sock, None
+        started, self.started = self.started, None
+        pidfd, self.pidfd = self.pidfd, None
+        if sock is not None:
             try:
-                self.sock.close()  # EOF: the worker exits by itself
+                sock.close()  # EOF: the worker exits by itself
             except OSError:
                 pass
-            self.sock = None
-        if self.started is not None:
+        if started is not None:
             try:
-                self.started.proc.wait(timeout=2)
+                started.proc.wait(timeout=2)
             except Exception:  # noqa: BLE001
                 pass
-            self.started.close()
-            self.started = None
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
+            started.close()
+        if pidfd is not None:
+            try:
+                os.close(pidfd)
+            except OSError:
+                pass
 
 
 def _registered(sel: selectors.BaseSelector, fileobj) -> bool:
