@@ -15,7 +15,6 @@ what follows from the layer configs, and never unpickles anything.
 from __future__ import annotations
 
 import inspect
-import io
 import json
 import os
 import sys
@@ -364,7 +363,6 @@ class Tracer:
 
     # -- patches ---------------------------------------------------------------------
     def install(self):
-        import keras
         from keras.src import backend as kbackend
         from keras.src.layers.layer import Layer
         from keras.src.ops.operation import Operation
@@ -737,8 +735,6 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
         rest = names[1:]
     else:
         rest = names
-    required = [p for p in params if p.default is p.empty]
-    n_required = len(required) - (1 if kind == "function" else 0)
 
     def fill(names_after):
         # extra required parameters such as `name` or `prefix` get a string

@@ -12,15 +12,14 @@ import json
 import os
 import re
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, diagnose as dg, graph, sandbox, trace
+from . import __version__, diagnose as dg, graph, trace
 from .assignment import Assignment
 from .report import Finding, ModelSummary, Report, SubmissionInfo
-from .score import score
+from .score import part_of, score
 from .submission import LoadError, Submission, load
 
 REFERENCE_SRC = Path(__file__).resolve().parent.parent / "reference" / "googlenet.py"
@@ -191,8 +190,7 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     info = SubmissionInfo(sub.id, sub.path, sub.sha256, sub.kind, sub.notebook or sub.entry,
                           **{k: v for k, v in (commit or {}).items() if k in ("commit", "committed_at", "late")})
     model = ModelSummary(
-        total_params=(student.total_params() if student is not None and not student.partial else
-                      (student.total_params() if student is not None else None)),
+        total_params=student.total_params() if student is not None else None,
         reference_total_params=ref.total_params(), layers=d.layers, blocks=d.blocks, probe=d.probe,
         outputs=[list(student.nodes[o].out_shape or []) for o in student.outputs] if student is not None else None,
     )
@@ -215,8 +213,6 @@ def clean_text(s: str) -> str:
 
 
 def _part(f):
-    from .score import part_of
-
     return part_of(f.code, f.location)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .align import (BRANCH_ROLES, COLUMN_TITLES, COLUMNS, Block, Structure, align, match_branches, structure)
+from .align import (COLUMN_TITLES, COLUMNS, Block, Structure, align, match_branches, structure)
 from .assignment import Assignment
-from .graph import Graph, Node, conv_out
+from .graph import Graph, Node
 from .report import BranchLayer, LayerRow
 from .report import Block as BlockRow
 
@@ -320,7 +320,6 @@ class _Diagnoser:
         self.source_of = source_of  # (file, line) -> report.Source
         self.findings: list[F] = []
         self.R = structure(ref)
-        self.ref_aux = list(self.R.aux)
 
     def add(self, code, severity, location, template, args=None, expected=None, actual=None, node=None,
             source=None, caused_by=None, order=0.0):
@@ -366,8 +365,6 @@ class _Context:
         self.block_rows: list = []
         self.probe_row = None
         self.total = S.graph.total_params()
-        self.loc_finding: dict = {}  # location -> first root F there
-        self.block_candidates: list = []  # per-block diffs before grouping
 
     # ------------------------------------------------------------------------------------
     def run(self, probe, probe_graph, error, status):
@@ -400,7 +397,7 @@ class _Context:
             return 1.0
         return 2.0
 
-    def _downstream(self, idx_ref, s: Node):
+    def _downstream(self, s: Node):
         if s.out_shape and len(s.out_shape) == 4:
             r_out = None
             for r, x in self.pairs:
@@ -450,13 +447,12 @@ class _Context:
                 last_ref = r
                 if r.op == "input":
                     continue
-                for code, sev, tmpl, args, exp, act in compare(r, s, d.subs, downstream=self._downstream(None, s)):
+                for code, sev, tmpl, args, exp, act in compare(r, s, d.subs, downstream=self._downstream(s)):
                     if code == "norm_type" and sev == "norm":
                         sev = d.subs.get("none_for_lrn", "warning")
                     f = d.add(code, sev, loc, tmpl, args, exp, act, node=s, order=order)
                     if code == "activation" and s.a("activation") is None and r.a("activation") == "relu":
                         f.extra["relu_missing"] = True
-                    self.loc_finding.setdefault(loc, f)
             elif r is not None:
                 loc = block_location(r) if isinstance(r, Block) else ref_location(r)
                 if not isinstance(r, Block) and r.op == "norm":
@@ -473,7 +469,6 @@ class _Context:
                     what = "inception block " + loc.split("_", 1)[-1] if isinstance(r, Block) else _layer_desc(r)
                     f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": what}, what, None,
                               source=self._near_source(last_ref), order=order)
-                self.loc_finding.setdefault(loc, f)
             elif s is not None:
                 if isinstance(s, Block) or s.op not in ("reshape",):
                     if not isinstance(s, Block) and s.op == "norm" and s.a("norm") == "batchnorm":
@@ -614,14 +609,12 @@ class _Context:
                     cause = next((f for (c, r), f in roots.items() if c == "filters"), None)
                 d.add("argument_unused", "warning" if cause is None else "error", "inception/" + role, M_UNUSED,
                       {"argument": a}, a, None, source=pb.concat.source, caused_by=cause, order=order_base)
-        self.probe_block = (pb, assign, rroles, args, val_to_arg)
         self.probe_row = self._block_row("inception", rb, pb, assign, rroles, args=(val_to_arg, expected_value))
         return roots
 
     # -- the nine blocks -------------------------------------------------------------------
     def _blocks(self, fn_roots: dict):
         d = self.d
-        per_role: dict = {}  # (code, role, key) -> list of (block loc, F-args)
         matched = [(rb, self.block_match[rb.id]) for rb in self.R.blocks if rb.id in self.block_match]
         cands = []
         for rb, sb in matched:
@@ -721,8 +714,7 @@ class _Context:
                     args.update(column=COLUMN_TITLES[k[1]], layer=role)
                 elif code == "filters" and is_typo(act, exp):
                     tmpl = M_TYPO
-                f = d.add(code, sev, loc, tmpl, args, exp, act, node=sn, source=src, order=self._block_order(bloc))
-                self.loc_finding.setdefault(loc, f)
+                d.add(code, sev, loc, tmpl, args, exp, act, node=sn, source=src, order=self._block_order(bloc))
 
     def _block_order(self, bloc):
         for i, (r, s) in enumerate(self.pairs):
@@ -819,8 +811,7 @@ class _Context:
                             a = {"detail": "the head's map changes size"}
                         if code == "padding":
                             a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
-                        f = d.add(code, sev, ref_location(rn), tmpl, a, exp, act, node=sn, order=60 + k + 0.1)
-                        self.loc_finding.setdefault(ref_location(rn), f)
+                        d.add(code, sev, ref_location(rn), tmpl, a, exp, act, node=sn, order=60 + k + 0.1)
                 elif rn is not None:
                     d.add("layer_missing", "error", ref_location(rn), M_MISSING, {"layer": _layer_desc(rn)}, _layer_desc(rn), None,
                           source=sa.nodes[-1].source if sa.nodes else None, order=60 + k + 0.1)

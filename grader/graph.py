@@ -26,7 +26,7 @@ ACTIVATIONS = {"relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid", "tanh
                "relu6": "relu6", "softplus": "softplus", "linear": None, None: None}
 TF_ACT = {"Relu": "relu", "Softmax": "softmax", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
           "Relu6": "relu6", "LeakyRelu": "leaky_relu", "Softplus": "softplus", "Gelu": "gelu"}
-PASS_TF = {"Identity", "Cast", "BiasAdd", "StopGradient", "IdentityN", "EnsureShape", "AddV2_bias"}
+PASS_TF = {"Identity", "Cast", "BiasAdd", "StopGradient", "IdentityN", "EnsureShape"}
 
 
 class TraceError(ValueError):

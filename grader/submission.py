@@ -9,7 +9,6 @@ Nothing here runs student code.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import zipfile

@@ -12,7 +12,6 @@ import csv
 import datetime as _dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
