@@ -943,6 +943,8 @@ class _Context:
                 allowance += n.params
             if n.a("post_norm") == "batchnorm" and n.a("filters"):
                 allowance += 4 * int(n.a("filters"))
+                if not n.a("use_bias"):
+                    allowance -= int(n.a("filters"))  # a BatchNorm makes the conv's bias redundant
         total = g.total_params()
         if g.partial:
             return

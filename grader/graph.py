@@ -153,8 +153,8 @@ def classify(n: dict) -> tuple[str, dict]:
                             "strides": _pair(cfg.get("strides")), "padding": str(cfg.get("padding", b"VALID")).lower()}
         if cls == "ConcatV2":
             return "concat", {"axis": cfg.get("const")}
-        if cls == "Mean":
-            return "gap", {"axes": cfg.get("const")}
+        if cls in ("Mean", "Max"):
+            return "gap", {"axes": cfg.get("const"), "pool_type": "avg" if cls == "Mean" else "max"}
         if cls in ("Conv2D",):
             return "conv", {"strides": _pair(cfg.get("strides")), "padding": str(cfg.get("padding", "")).lower(), "raw": True}
         if cls in ("Reshape", "Squeeze", "ExpandDims"):
@@ -169,8 +169,8 @@ def classify(n: dict) -> tuple[str, dict]:
             return "act", {"fn": _act({"Silu": "swish", "Relu6": "relu6", "LeakyRelu": "leaky_relu"}.get(cls, cls.lower()))}
         if cls == "Concatenate":
             return "concat", {"axis": cfg.get("axis")}
-        if cls in ("Mean",):
-            return "gap", {"axes": cfg.get("axis")}
+        if cls in ("Mean", "Max"):
+            return "gap", {"axes": cfg.get("axis"), "pool_type": "avg" if cls == "Mean" else "max"}
         if cls in ("Reshape", "Flatten", "Squeeze", "ExpandDims"):
             return "reshape", {}
         if cls in ("Add",):
@@ -232,7 +232,7 @@ def classify(n: dict) -> tuple[str, dict]:
     if cls in ("Add",):
         return "add", {}
     if cls in ("ZeroPadding2D",):
-        return "other", {"what": cls}
+        return "zeropad", {"pad": cfg.get("padding")}
     if cls in ("Lambda", "InputLayer", "Identity", "Layer"):
         return "pass", {}
     return "other", {"what": cls}
@@ -296,12 +296,20 @@ def _link_containers(raw, leaves, producer, uf):
         pins = parent.get("inputs") or []
         pouts = parent.get("outputs") or []
         made = {uf.find(t) for k in kids for t in k.get("outputs") or []}
+        pin_set = {uf.find(t) for t in pins}
+        loose = []  # inputs of what ran inside that nothing inside made, in order
+        for k in kids:
+            for t in k.get("inputs") or []:
+                ct = uf.find(t)
+                if ct not in made and ct not in producer and ct not in pin_set and ct not in loose:
+                    loose.append(ct)
         if len(pins) == 1:
-            for k in kids:
-                for t in k.get("inputs") or []:
-                    ct = uf.find(t)
-                    if ct not in made and ct not in producer:
-                        uf.union(t, pins[0])
+            for ct in loose:
+                uf.union(ct, pins[0])
+        elif len(loose) == len(pins):
+            # e.g. Lambda(lambda t: tf.concat(t, -1))([a, b, c, d]): in call order
+            for ct, t in zip(loose, pins):
+                uf.union(ct, t)
         if len(pouts) == 1 and uf.find(pouts[0]) not in producer and kids:
             last = kids[-1].get("outputs") or []
             if last:
@@ -460,6 +468,22 @@ def simplify(g: Graph):
                 _remove(g, nid)
                 changed = True
                 break
+    # Explicit zero padding before a 'valid' conv or pool (the Caffe way) is
+    # 'same' padding when it gives the map 'same' would
+    cons = g.consumers()
+    for nid, n in list(g.nodes.items()):
+        if n.op != "zeropad" or len(n.inputs) != 1 or len(cons.get(nid, [])) != 1:
+            continue
+        nxt = g.nodes[cons[nid][0]]
+        if nxt.op not in ("conv", "pool") or nxt.a("padding") != "valid" or not n.in_shape or not nxt.out_shape:
+            continue
+        st = nxt.a("strides") or (1, 1)
+        same = all(n.in_shape[i + 1] is not None and nxt.out_shape[i + 1] == math.ceil(n.in_shape[i + 1] / st[i])
+                   for i in range(2))
+        if same:
+            g.nodes[nxt.id] = replace(nxt, in_shape=n.in_shape, attrs={**nxt.attrs, "padding": "same", "explicit_pad": True})
+            _remove(g, nid)
+            cons = g.consumers()
     # BatchNormalization right after a conv belongs to the conv
     cons = g.consumers()
     for nid, n in list(g.nodes.items()):
@@ -506,7 +530,7 @@ def recompute_params(g: Graph):
         elif n.op == "dense" and cin and n.a("units"):
             u = int(n.a("units"))
             p = cin * u + (u if n.a("use_bias") else 0)
-        elif n.op in ("pool", "gap", "dropout", "reshape", "concat", "act", "input", "add"):
+        elif n.op in ("pool", "gap", "dropout", "reshape", "concat", "act", "input", "add", "zeropad"):
             p = 0
         elif n.op == "norm" and cin:
             p = {"batchnorm": 4 * cin, "layernorm": 2 * cin, "lrn": 0}.get(n.a("norm"), p)
