@@ -404,7 +404,7 @@ class _Context:
                 if x is s and r is not None and not isinstance(r, Block):
                     r_out = r.out_shape
             if r_out:
-                return f"{_shape_s(r_out)} becomes {_shape_s(s.out_shape)} from here on"
+                return f"{_shape_s(r_out)} → {_shape_s(s.out_shape)}"
         return "later maps shrink"
 
     def _input_shape(self):
