@@ -673,9 +673,7 @@ class _Context:
         # explained by a function-level root from the probe
         for key, items in groups.items():
             code, role, _ = key
-            root = fn_roots.get((code if code != "filters" else "filters", role))
-            if root is None and code == "filters":
-                root = fn_roots.get(("filters", role))
+            root = fn_roots.get((code, role))
             if root is None:
                 continue
             for c in items:
