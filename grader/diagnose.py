@@ -959,7 +959,7 @@ class _Context:
         for rn in r_nodes:
             sn = self.match.get(rn.id)
             if rn.op == "concat":
-                sb = next((b for rid, b in self.block_match.items() if rid == rn.id), None)
+                sb = self.block_match.get(rn.id)
                 sn = sb.concat if sb is not None else None
             loc = ref_location(rn)
             rows.append(LayerRow(
