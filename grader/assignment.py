@@ -66,6 +66,8 @@ class Assignment:
     deductions: dict = field(default_factory=dict)  # severity -> points
     code_deductions: dict = field(default_factory=dict)  # code -> points
     substitutions: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)  # part -> element kind -> weight (default 1)
+    dependent_parts: tuple = ("aux", "head", "params")  # credited in proportion to the body that is there
 
     @property
     def max_score(self) -> float:
@@ -118,7 +120,21 @@ KNOWN = {
     "severity": set(CODES),
     "deductions": set(SEVERITIES) | {"codes"},
     "substitutions": {"batchnorm_for_lrn", "layernorm_for_lrn", "none_for_lrn", "concat_order"},
+    "weights": set(PARTS),
+    "credit": {"dependent"},
 }
+
+
+def _weights(d: dict) -> dict:
+    out = {}
+    for part, table in d.get("weights", {}).items():
+        if not isinstance(table, dict):
+            raise AssignmentError(f"weights.{part} must be a table of element kind = weight, e.g. {{ conv = 2 }}")
+        for kind, v in table.items():
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise AssignmentError(f"weights.{part}.{kind} must be a non-negative number, got {v!r}")
+        out[part] = {k: float(v) for k, v in table.items()}
+    return out
 
 
 def load(path: str | Path | None = None) -> Assignment:
@@ -202,4 +218,6 @@ def load(path: str | Path | None = None) -> Assignment:
         deductions=deductions,
         code_deductions=code_deductions,
         substitutions=subs,
+        weights=_weights(d),
+        dependent_parts=_str_list(d, "credit", "dependent", ["aux", "head", "params"], tuple(PARTS)),
     )

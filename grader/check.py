@@ -7,6 +7,7 @@ reference's own source, so a self-check never rebuilds it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -110,6 +111,33 @@ def grade(path: str | Path, assignment: Assignment, *, use_sandbox: bool = True,
     return report, sub
 
 
+def _function_of(sub: Submission):
+    """(file, line) -> the name of the innermost function or method of the
+    student's code that holds that line (None at module level)."""
+    cache: dict = {}
+
+    def spans(file):
+        if file not in cache:
+            out = []
+            try:
+                tree = ast.parse(sub.text(file) or "")
+            except (SyntaxError, ValueError):
+                tree = None
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.append((node.lineno, node.end_lineno or node.lineno, node.name))
+            cache[file] = out
+        return cache[file]
+
+    def f(src):
+        if src is None:
+            return None
+        inside = [(a, b, name) for a, b, name in spans(src[0]) if a <= src[1] <= b]
+        return max(inside)[2] if inside else None
+
+    return f
+
+
 def _source_of(sub: Submission):
     def f(src):
         if src is None:
@@ -138,7 +166,7 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
             student = None
     d = dg.diagnose(student if not invalid else None, ref, assignment, probe=t.get("probe") if probe_graph else None,
                     probe_graph=probe_graph, error=error, status=status, notes=t.get("notes") or (),
-                    source_of=source_of)
+                    source_of=source_of, function_of=_function_of(sub))
     findings = list(d.findings)
     failed = False
     fatal = None
@@ -171,7 +199,7 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     findings.sort(key=lambda f: (f.order, f.caused_by is not None))
     for i, f in enumerate(findings, 1):
         f.id = f"F{i}"
-    parts, deds = score(findings, assignment, failed=failed)
+    parts, deds = score(findings, d.elements, assignment, failed=failed)
     out = []
     for f, dd in zip(findings, deds):
         src = source_of(f.source) if f.source else None
@@ -228,7 +256,7 @@ def _failed_report(path, assignment: Assignment, ref: graph.Graph, code: str, me
     p = Path(path)
     f = Finding("F1", code, "error", "data", message, None, message, None, None, assignment.max_score, "layout",
                 dg.M_BUILD, {"location": "data", "actual": message})
-    parts, _ = score([f], assignment, failed=True)
+    parts, _ = score([f], dg.missing_elements(ref, assignment), assignment, failed=True)
     return Report(
         submission=SubmissionInfo(p.stem if p.suffix else p.name, str(p), ""), status="failed", score=0.0,
         max_score=assignment.max_score, parts=parts, findings=[f],

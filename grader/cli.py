@@ -172,8 +172,9 @@ def print_report(console: Console, report) -> None:
     t = Table(box=box.SIMPLE, show_header=True, header_style="bold", pad_edge=False)
     t.add_column("part")
     t.add_column("score", justify="right")
+    t.add_column("how it was earned", style="dim")
     for p in report.parts:
-        t.add_row(p.title or p.name, f"{p.score:g}/{p.max_score:g}")
+        t.add_row(p.title or p.name, f"{round(p.score, 1):g}/{p.max_score:g}", p.summary)
     console.print(t)
     roots = report.roots()
     order = {"error": 0, "warning": 1, "info": 2}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .align import (COLUMN_TITLES, COLUMNS, Block, Structure, align, match_branches, structure)
+from .align import (COLUMN_TITLES, COLUMNS, SKIPPABLE, Block, Structure, align, match_branches, structure)
 from .assignment import Assignment
 from .graph import Graph, Node
 from .report import BranchLayer, LayerRow
@@ -56,6 +56,11 @@ M_OUTPUTS = "{location}: the model has {actual} outputs where {expected} are exp
 M_ARG_HARDCODED = "{location}: the {layer} convolution has {actual} filters written in the function instead of using `{expected}`."
 M_BRANCH_MISSING = "{location}: the {layer} branch is missing."
 M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
+M_NO_BRANCHES = "{location}: your inception function builds {actual} and no parallel branches; the paper's module concatenates four branches (1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool then 1x1)."
+M_STOPS = "{location}: the network stops after {after}; missing from here on: {missing}."
+M_IN_FUNCTION = "{fault} The mistake is in `{function}` (line {line}), which builds {count} of these layers ({locations}): one fix there fixes them all."
+M_FLATTEN = "{location}: Flatten where the paper has {expected}."
+M_IN_LOOP = "{fault} The same line (line {line}) builds {count} of these layers ({locations}): one fix there fixes them all."
 
 
 #: Codes of faults that change shapes or parameter counts downstream.
@@ -162,6 +167,8 @@ def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
     if r.op != s.op:
         if r.op == "norm":
             return [("norm_type", "norm", M_LAYER_TYPE, {}, r.a("norm"), s.op)]
+        if r.op == "gap" and s.op == "reshape":
+            return [("layer_type", "error", M_FLATTEN, {}, _layer_desc(r), "Flatten")]
         return [("layer_type", "error", M_LAYER_TYPE, {}, r.op, _op_name(s))]
     if r.op == "conv":
         if s.a("conv_type") != "conv":
@@ -251,12 +258,16 @@ def node_cost(r, s) -> float:
     if r.op == "input" or s.op == "input":
         return 0.0 if r.op == s.op else 50.0
     if r.op != s.op:
-        if {r.op, s.op} <= {"pool", "gap"}:
+        if {r.op, s.op} <= {"pool", "gap"} or (r.op == "gap" and s.op == "reshape"):
             return 1.5
         if r.op == "norm" or s.op == "norm":
             return 2.5
         return 3.0
-    return 0.3 * len(compare(r, s, {}))
+    # a different channel count breaks ties between equally good places (a
+    # stem-only network's pool2 is pool2, not pool4); faults upstream that
+    # change spatial sizes leave channel counts alone
+    channels = 0.05 if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1] else 0.0
+    return 0.3 * len(compare(r, s, {})) + channels
 
 
 def block_filters(b: Block) -> dict:
@@ -310,11 +321,13 @@ class Diagnosis:
     probe: object = None  # report.Block | None
     total_params: int | None = None
     reference_total_params: int = 0
+    elements: list = field(default_factory=list)  # list[score.Element]
 
 
 class _Diagnoser:
-    def __init__(self, ref: Graph, assignment: Assignment, source_of):
+    def __init__(self, ref: Graph, assignment: Assignment, source_of, function_of=None):
         self.ref = ref
+        self.function_of = function_of  # (file, line) -> name of the student's function there, or None
         self.A = assignment
         self.subs = dict(assignment.substitutions)
         self.source_of = source_of  # (file, line) -> report.Source
@@ -336,9 +349,9 @@ class _Diagnoser:
 
 def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe: dict | None = None,
              probe_graph: Graph | None = None, error: dict | None = None, status: str = "ok",
-             notes=(), source_of=None) -> Diagnosis:
-    """All findings for one traced submission."""
-    d = _Diagnoser(ref, assignment, source_of or (lambda s: None))
+             notes=(), source_of=None, function_of=None) -> Diagnosis:
+    """All findings for one traced submission, and the reference elements it has."""
+    d = _Diagnoser(ref, assignment, source_of or (lambda s: None), function_of)
     ref_total = ref.total_params()
     for note in notes or ():
         if note.get("kind") == "training_skipped":
@@ -346,11 +359,21 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
             d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
                   source=(src["file"], src["line"]) if src else None, order=1e9)
     if student is None or not student.nodes:
-        return Diagnosis(d.findings, [], [], None, None, ref_total)
+        return Diagnosis(d.findings, [], [], None, None, ref_total, missing_elements(ref, assignment))
     S = structure(student)
     ctx = _Context(d, S)
     ctx.run(probe, probe_graph, error, status)
-    return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total)
+    return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements)
+
+
+def missing_elements(ref: Graph, assignment: Assignment) -> list:
+    """The reference's elements, none of them present: what a submission that
+    built nothing (or whose trace was rejected) has."""
+    empty = Graph({"in0": Node("in0", "input", name="data")}, ["in0"], [], partial=True)
+    ctx = _Context(_Diagnoser(ref, assignment, lambda s: None), structure(empty))
+    ctx.pairs = [(r, None) for r in ctx.R.spine]
+    ctx._elements()
+    return ctx.elements
 
 
 class _Context:
@@ -365,20 +388,26 @@ class _Context:
         self.block_rows: list = []
         self.probe_row = None
         self.total = S.graph.total_params()
+        self.fn_sources: set = set()  # the lines of the student's inception function (from the probe)
+        self.no_branches = None  # the root "your inception function has no branches", if so
+        self.elements: list = []
 
     # ------------------------------------------------------------------------------------
     def run(self, probe, probe_graph, error, status):
         d = self.d
         self.pairs = align(self.R.spine, self.S.spine, node_cost, self._gap_ref, self._gap_stu)
         self._input_shape()
-        self._spine_findings()
         fn_roots = self._probe(probe, probe_graph)
+        self._spine_findings(fn_roots)
         self._blocks(fn_roots)
         self._aux()
+        self._truncation()
+        self._helper_roots()
         self._failure(error, status)
         self._consequences()
         self._params()
         self._rows()
+        self._elements()
         return d
 
     def _gap_ref(self, r):
@@ -428,8 +457,11 @@ class _Context:
                 last = i
         return last + 1
 
-    def _spine_findings(self):
+    def _spine_findings(self, fn_roots: dict):
         d = self.d
+        # an inception function without branches: the blocks it should have
+        # built are missing, and what it built instead is extra, because of it
+        no_branches = self.no_branches = fn_roots.get(("no_branches", "output"))
         last_ref = None
         order = 1
         reached = self._reached()
@@ -468,7 +500,8 @@ class _Context:
                 else:
                     what = "inception block " + loc.split("_", 1)[-1] if isinstance(r, Block) else _layer_desc(r)
                     f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": what}, what, None,
-                              source=self._near_source(last_ref), order=order)
+                              source=self._near_source(last_ref), order=order,
+                              caused_by=no_branches if isinstance(r, Block) else None)
             elif s is not None:
                 if isinstance(s, Block) or s.op not in ("reshape",):
                     if not isinstance(s, Block) and s.op == "norm" and s.a("norm") == "batchnorm":
@@ -479,7 +512,9 @@ class _Context:
                     sev = "error"
                     if not isinstance(s, Block) and s.op == "act" and s.a("fn") == "relu":
                         sev = "info"
-                    d.add("layer_extra", sev, loc, M_EXTRA, {"layer": what}, None, what, node=node, order=order + 0.5)
+                    by_fn = no_branches if no_branches is not None and node.source in self.fn_sources else None
+                    d.add("layer_extra", sev, loc, M_EXTRA, {"layer": what}, None, what, node=node, order=order + 0.5,
+                          caused_by=by_fn)
 
     def _prev_ref_id(self, r):
         sp = self.R.spine
@@ -496,6 +531,118 @@ class _Context:
             return None
         return (s.concat if isinstance(s, Block) else s).source
 
+    def _loc(self, r) -> str:
+        return block_location(r) if isinstance(r, Block) else ref_location(r)
+
+    # -- degenerate structure: where the network stops ---------------------------------
+    def _truncation(self):
+        """A complete network whose body ends early (a stem and a head, or the
+        blocks up to 3b and then the head) is one fault: it stops at a place,
+        and all that is missing after it follows from that."""
+        d = self.d
+        if self.S.graph.partial or not self.R.blocks:
+            return
+        last_block = max(i for i, it in enumerate(self.R.spine) if isinstance(it, Block))
+        body = {id(it) for it in self.R.spine[: last_block + 1]}
+        last_matched, run = None, []
+        for r, s in self.pairs:
+            if r is None or id(r) not in body:
+                continue
+            if s is not None:
+                last_matched, run = r, []
+            else:
+                run.append(r)
+        if last_matched is None or len(run) < 2 or not any(isinstance(r, Block) for r in run):
+            return
+        locs = [self._loc(r) for r in run]
+        gone = set(locs) | {f"loss{k + 1}" for k, a in enumerate(self.R.aux) if id(self.R.spine[a.attach]) in {id(r) for r in run}}
+        at = [f for f in d.findings if f.location in gone and f.code in ("layer_missing", "norm_type", "aux_missing")]
+        if any(f.caused_by is not None for f in at):
+            return  # already explained (an inception function without branches)
+        order = min((f.order for f in at), default=50)
+        root = d.add("layer_missing", "error", locs[0], M_STOPS,
+                     {"after": self._loc(last_matched), "missing": _summarise(locs)}, _summarise(locs), None,
+                     source=self._near_source(last_matched), order=order - 0.01)
+        for f in at:
+            f.caused_by = root
+
+    # -- one root per line of the student's code -----------------------------------------
+    def _helper_roots(self):
+        """The same mistake made by one line of code that ran several times (a
+        helper called for both auxiliary heads, a conv_bn helper, a loop) is
+        one root, at its first place, with a consequence at each other place."""
+        d = self.d
+        data = ("filters", "units")  # values passed in by the caller: each is its own mistake
+        groups: dict = {}
+        for f in d.findings:
+            if (f.caused_by is None and f.severity == "error" and f.node is not None and f.node.source is not None
+                    and f.code in SHAPE_CODES | {"activation", "dropout_rate", "pool_type"} and f.code not in data
+                    and f.code not in ("layer_missing", "branch_missing", "aux_missing", "output_count", "input_shape")):
+                # a layer's settings are written where it is created (a factory
+                # like `Conv(f, k)` returns it to be called elsewhere)
+                made = f.node.ctor or f.node.source
+                groups.setdefault((f.code, _hashable(f.expected), _hashable(f.actual), made), []).append(f)
+        for (code, _e, _a, src), fs in groups.items():
+            if len(fs) < 2:
+                continue
+            fs.sort(key=lambda f: f.order)
+            root, rest = fs[0], fs[1:]
+            merged = {id(f) for f in rest}
+            for f in d.findings:
+                if f.caused_by is not None and id(f.caused_by) in merged:
+                    f.caused_by = root
+            for f in rest:
+                f.caused_by = root
+            fn = self.d.function_of(src) if self.d.function_of else None
+            # the network's layers it made wrong: the places merged here, and the
+            # blocks' layers of a merged fault of the inception function
+            places = [f.location for f in d.findings if f.code == code and (f is root or f.caused_by is root)
+                      and not f.location.startswith("inception/")]
+            args = dict(root.args)
+            args.update(fault=root.message, fault_template=root.template, function=fn or "", line=src[1],
+                        count=len(places), locations=_first(places, 6))
+            root.template = M_IN_FUNCTION if fn else M_IN_LOOP
+            root.args = args
+            root.source = src  # where the fix goes
+
+    # -- what the submission has, element by element, for the rubric ---------------
+    def _elements(self):
+        """Every reference element the rubric credits, with whether the
+        submission has it (see grader/score.py for how they are counted)."""
+        from .score import Element
+
+        R, d = self.R, self.d
+        E = []
+        blocks_at = [i for i, it in enumerate(R.spine) if isinstance(it, Block)]
+        first, last = (blocks_at[0], blocks_at[-1]) if blocks_at else (len(R.spine), len(R.spine))
+        allowed = {f.location for f in d.findings if f.code == "norm_type" and f.severity != "error"}
+        for i, it in enumerate(R.spine):
+            if isinstance(it, Block) or it.op == "input" or it.op in SKIPPABLE:
+                continue
+            loc = ref_location(it)
+            part = "stem" if i < first else ("head" if i > last else "layout")
+            # a normalization left out where the assignment allows it counts, if
+            # what it would normalize is there
+            present = it.id in self.match or (it.op == "norm" and loc in allowed and i > 0
+                                              and R.spine[i - 1].id in self.match)
+            E.append(Element(part, loc, it.op, present))
+        for rb in R.blocks:
+            bloc = block_location(rb)
+            sb = self.block_match.get(rb.id)
+            E.append(Element("layout", bloc, "block", sb is not None))
+            E.append(Element("blocks", bloc, "block", sb is not None))
+            for br in ref_roles(rb):
+                for role, rn in br:
+                    E.append(Element("inception", f"{bloc}/{role}", role, sb is not None and rn.id in self.match, bloc))
+            E.append(Element("inception", f"{bloc}/output", "output", sb is not None, bloc))
+        optional_absent = d.A.aux == "optional" and not self.S.aux
+        for k, ra in enumerate(R.aux if d.A.aux != "forbidden" else []):
+            for rn in ra.nodes:
+                if rn.op not in SKIPPABLE:  # a Flatten before the fc is a matter of style
+                    E.append(Element("aux", ref_location(rn), rn.op, optional_absent or rn.id in self.match, f"loss{k + 1}"))
+        E.append(Element("params", "total", "params", not self.S.graph.partial))
+        self.elements = E
+
     # -- the inception function, seen alone --------------------------------------------
     def _probe(self, probe, pg: Graph | None):
         """Function-level roots from the probe: {(code, role): F}."""
@@ -507,7 +654,14 @@ class _Context:
         val_to_arg = {v: a for a, v in args.items()}
         arg_order = list(args)
         ps = structure(pg)
+        self.fn_sources = {n.source for n in pg.nodes.values() if n.source is not None}
         if not ps.blocks:
+            built = [n for n in pg.nodes.values() if n.op not in ("input", "pass")]
+            if built and not probe.get("error"):
+                desc = ("a single " + _layer_desc(built[0])) if len(built) == 1 else " -> ".join(_layer_desc(n) for n in built[:5])
+                f = d.add("branch_missing", "error", "inception/output", M_NO_BRANCHES, {}, "four branches", desc,
+                          node=built[0], order=100)
+                roots[("no_branches", "output")] = f
             return roots
         pb = ps.blocks[-1]
         rb = self.R.blocks[0]
@@ -798,8 +952,11 @@ class _Context:
             exp_loc = block_location(r_attach) if isinstance(r_attach, Block) else ref_location(r_attach)
             act_loc = (block_location(r_of) if isinstance(r_of, Block) else ref_location(r_of)) if r_of is not None else "an unexpected layer"
             if r_of is not r_attach:
+                # hanging from what a branchless inception function built instead of a block
+                by_fn = self.no_branches if (self.no_branches is not None and not isinstance(s_attach, Block)
+                                             and s_attach.source in self.fn_sources) else None
                 d.add("aux_position", "error", lname, M_AUX_POS, {}, exp_loc, act_loc,
-                      node=sa.nodes[0] if sa.nodes else None, order=60 + k)
+                      node=sa.nodes[0] if sa.nodes else None, order=60 + k, caused_by=by_fn)
             pairs = align(ra.nodes, sa.nodes, node_cost, lambda x: 2.0, self._gap_stu)
             for rn, sn in pairs:
                 if rn is not None and sn is not None:
@@ -994,6 +1151,9 @@ def _type_name(n: Node) -> str:
 
 
 def _layer_desc(n: Node) -> str:
+    if n.op == "gap":
+        size = n.a("pool_size") or (n.in_shape[1:3] if n.in_shape and len(n.in_shape) == 4 and None not in n.in_shape[1:3] else None)
+        return f"{_k(size)} average pooling" if size else "global average pooling"
     if n.op == "conv":
         return f"{_k(n.a('kernel'))} convolution"
     if n.op == "pool":
@@ -1021,6 +1181,31 @@ def _first_line(s: str) -> str:
         if line and not line.startswith("Exception encountered when calling"):
             return line[:300]
     return s[:300]
+
+
+def _first(items: list, n: int) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _summarise(locs: list) -> str:
+    """inception_4a, ..., inception_4e -> inception_4a-4e (consecutive blocks of a stage)."""
+    out, i = [], 0
+    while i < len(locs):
+        j = i
+        m = re.match(r"^(inception_\d)(\w)$", locs[i])
+        while m and j + 1 < len(locs):
+            n = re.match(r"^(inception_\d)(\w)$", locs[j + 1])
+            if not n or n.group(1) != m.group(1) or ord(n.group(2)) != ord(locs[j][-1]) + 1:
+                break
+            j += 1
+        if j == i:
+            out.append(locs[i])
+        elif j == i + 1:
+            out += [locs[i], locs[j]]
+        else:
+            out.append(f"{locs[i]}-{locs[j][-1]}")
+        i = j + 1
+    return ", ".join(out)
 
 
 def _hashable(v):

@@ -29,7 +29,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 __all__ = [
     "DOMAIN", "LOCALE_DIR", "available_languages", "get_translations", "translate_finding",
-    "normalize_lang",
+    "translate_part_summary", "normalize_lang",
 ]
 
 
@@ -125,7 +125,48 @@ def translate_finding(finding, lang: str | None = "en", locale_dir: str | os.Pat
     args.setdefault("location", getattr(finding, "location", ""))
     for key in ("expected", "actual"):
         args.setdefault(key, getattr(finding, key, None))
+    inner = args.get("fault_template")
+    if inner:
+        # a message built around another one ("{fault} The mistake is in ..."):
+        # the inner message is translated with the same arguments
+        inner_text = lookup(get_translations(lang, locale_dir), inner)
+        try:
+            args["fault"] = inner_text.format(**args) if inner_text else args.get("fault", "")
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            pass
     try:
         return text.format(**args)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         return finding.message
+
+
+def translate_template(template: str | None, args: dict, english: str, lang: str | None = "en",
+                       locale_dir: str | os.PathLike | None = None) -> str:
+    """Any msgid with ``str.format`` arguments in ``lang`` (the English text when untranslated)."""
+    if not template or normalize_lang(lang, locale_dir) == SOURCE_LANGUAGE:
+        return english
+    text = lookup(get_translations(lang, locale_dir), template)
+    try:
+        return text.format(**args) if text else english
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return english
+
+
+def translate_part_summary(part, lang: str | None = "en", locale_dir: str | os.PathLike | None = None) -> str:
+    """How a rubric part was earned (``Part.summary``) in ``lang``: its template and
+    extra clauses looked up, with the unit words translated too."""
+    if not getattr(part, "template", None) or normalize_lang(lang, locale_dir) == SOURCE_LANGUAGE:
+        return part.summary
+    tr = get_translations(lang, locale_dir)
+    args = dict(part.args or {})
+    for key in ("unit", "group_unit"):
+        if args.get(key):
+            args[key] = lookup(tr, args[key]) or args[key]
+    clauses = []
+    for template in [part.template] + list(part.extra_templates or []):
+        text = lookup(tr, template)
+        try:
+            clauses.append((text or template).format(**args))
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            return part.summary
+    return "; ".join(clauses)

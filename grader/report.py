@@ -72,10 +72,26 @@ class Finding:
 
 @dataclass(frozen=True)
 class Part:
+    """One rubric part and how its points were earned (see grader/score.py)."""
+
     name: str
     score: float
     max_score: float
     title: str = ""
+    unit: str = ""  # what the part counts: layers, blocks, ...
+    total: int = 0  # reference elements in the part
+    present: int = 0  # ... that the submission has
+    correct: int = 0  # ... that it has without a fault of this part
+    coverage: float = 1.0  # weighted share of the elements present
+    gate: float = 1.0  # for parts on top of the body: the share of the body that is there
+    credit: float = 0.0  # max_score * gate * coverage
+    deducted: float = 0.0  # what the part's root findings took from the credit
+    summary: str = ""  # "2 of 9 blocks present, 2 correct; ..."
+    template: str | None = None  # the summary's msgid, and the msgids of its extra clauses
+    extra_templates: list = field(default_factory=list)
+    args: dict = field(default_factory=dict)
+    missing: list = field(default_factory=list)  # locations of the elements that are not there
+    wrong: list = field(default_factory=list)  # locations of the elements there with a fault
 
 
 @dataclass(frozen=True)

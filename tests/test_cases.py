@@ -2,7 +2,7 @@
 tests/data/cases declares, in a header comment, the root findings the grader
 must report (`# expect: CODE LOCATION`, `# expect-warning: ...`,
 `# expect-info: ...`, `# expect: nothing`), and optionally `# status: failed`,
-`# params: N` and `# assignment: variant`. One parametrized test checks them all
+`# params: N`, `# assignment: variant` and `# score: N` (or `# score: <= N`). One parametrized test checks them all
 through the real pipeline: child process, sandbox, trace, diagnosis, score."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from grader.submission import load
 from test_html import CONSOLE_ERRORS, assert_self_contained, chromium, needs_chromium, parse, texts
 
 CASES = Path(__file__).parent / "data" / "cases"
-HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment):\s*(.+?)\s*$")
+HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment|score):\s*(.+?)\s*$")
 SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info"}
 
 
@@ -31,7 +31,7 @@ def case_paths():
 def read_header(path: Path, entry_names) -> dict:
     sub = load(path, entry_names)
     text = sub.cells[0] if sub.notebook else sub.files[sub.entry].decode()
-    h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False}
+    h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False, "score": None}
     for line in text.splitlines()[:40]:
         m = HEADER.match(line)
         if not m:
@@ -50,6 +50,9 @@ def read_header(path: Path, entry_names) -> dict:
             h["params"] = int(value.replace(",", ""))
         elif key == "assignment":
             h["assignment"] = value
+        elif key == "score":
+            at_most = value.startswith("<=")
+            h["score"] = (at_most, float(value.lstrip("<= ")))
     return h
 
 
@@ -89,6 +92,9 @@ def test_case(path, assignment, variant, ref_graph, variant_ref_graph, use_sandb
     else:
         assert report.score < report.max_score or not any(s == "error" for *_, s in h["expect"])
     assert 0 <= report.score <= report.max_score
+    if h["score"] is not None:
+        at_most, value = h["score"]
+        assert report.score <= value if at_most else report.score == value, (report.score, [(p.name, p.score, p.summary) for p in report.parts])
     if h["params"] is not None and report.status == "graded":
         assert report.model.total_params == h["params"]
     # the JSON has the documented shape and round-trips

@@ -248,12 +248,13 @@ def github_step_summary(report: Report, *, report_link: str | None) -> str:
         out += ["", f"> **The model could not be built{loc}:** {_md_cell(msg)}"]
 
     if report.parts:
-        out += ["", "### Score per part", "", "| Part | Score | Max | |", "| --- | ---: | ---: | --- |"]
+        out += ["", "### Score per part", "", "| Part | Score | Max | | How it was earned |",
+                "| --- | ---: | ---: | --- | --- |"]
         for p in report.parts:
             ok = "\u2705" if p.score >= p.max_score else "\u274c"
             name = p.title or p.name
-            out.append(f"| {_md_cell(name)} | {_fmt(p.score)} | {_fmt(p.max_score)} | {ok} |")
-        out.append(f"| **Total** | **{_fmt(report.score)}** | **{_fmt(report.max_score)}** | |")
+            out.append(f"| {_md_cell(name)} | {_fmt(p.score)} | {_fmt(p.max_score)} | {ok} | {_md_cell(p.summary)} |")
+        out.append(f"| **Total** | **{_fmt(report.score)}** | **{_fmt(report.max_score)}** | | |")
 
     roots = report.roots()
     out += ["", "### Findings", ""]

@@ -94,7 +94,9 @@ def _foreign_consequences(report: Report, part: Part) -> list[Finding]:
 def _test_output(report: Report, part: Part) -> str:
     roots = [f for f in report.roots() if f.part == part.name]
     foreign = _foreign_consequences(report, part)
-    lines = [f"{_fmt(part.score)} / {_fmt(part.max_score)} points"]
+    lines = [f"{_fmt(part.score)} / {_fmt(part.max_score)} points" + (f": {part.summary}" if part.summary else "")]
+    if part.missing:
+        lines.append("Missing: " + ", ".join(part.missing))
     err = _build_error(report)
     if err:
         lines.append(err)

@@ -393,6 +393,8 @@ class _Builder:
                 "max_score": _num(round(p.max_score, 2), self.locale),
                 "pct": max(0.0, min(100.0, round(pct, 1))),
                 "full": p.score >= p.max_score,
+                "summary": i18n.translate_part_summary(p, self.lang, self.locale_dir),
+                "missing": ", ".join(p.missing[:8]) + (" …" if len(p.missing) > 8 else ""),
             })
         return out
 

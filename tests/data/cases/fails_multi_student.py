@@ -5,7 +5,6 @@
 # expect: activation inception/3x3_reduce
 # expect: activation inception/5x5_reduce
 # expect: activation loss1/conv
-# expect: activation loss2/conv
 # expect-warning: norm_type pool1/norm1
 # expect-warning: norm_type conv2/norm2
 # expect: argument_misuse inception/pool_proj
