@@ -164,6 +164,18 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
         except graph.TraceError as e:
             invalid = str(e)
             student = None
+    return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graph, invalid=invalid, commit=commit)
+
+
+def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
+                       student: graph.Graph | None, probe_graph: graph.Graph | None, *, invalid: str | None = None,
+                       commit: dict | None = None) -> Report:
+    """The report of a traced submission whose canonical graphs are built
+    (``student`` None: nothing could be traced, or the trace was rejected)."""
+    source_of = _source_of(sub)
+    t = res.trace or {}
+    status = res.status
+    error = t.get("error")
     d = dg.diagnose(student if not invalid else None, ref, assignment, probe=t.get("probe") if probe_graph else None,
                     probe_graph=probe_graph, error=error, status=status, notes=t.get("notes") or (),
                     source_of=source_of, function_of=_function_of(sub))

@@ -29,6 +29,7 @@ built scores 0.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -179,7 +180,7 @@ def score(findings, elements, assignment: Assignment, *, failed: bool) -> tuple[
             continue
         es = by_part[name]
         got = 0.0 if failed else max(0.0, credit[name] - taken[name])
-        out.append(_part(name, es, wrong, points[name], round(got, 2), coverage[name], gate[name], credit[name],
+        out.append(_part(name, es, wrong, points[name], _floor(got), coverage[name], gate[name], credit[name],
                          min(taken[name], credit[name]), failed,
                          sum(1 for f, p in zip(findings, parts_of) if p == name and f.caused_by is None
                              and f.code not in FATAL and deduction(f, assignment) > 0),
@@ -205,6 +206,11 @@ def _wrong(findings, elements, parts_of) -> set:
                 out.add((e.part, e.location))
                 break
     return out
+
+
+def _floor(x: float) -> float:
+    """Two decimals, never rounded up: a part never shows more than it earned."""
+    return math.floor(x * 100 + 1e-6) / 100
 
 
 def _num(x: float) -> str:
