@@ -10,24 +10,27 @@ from dataclasses import dataclass, field
 
 from .graph import Graph, Node
 
-ROLES = ("1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool", "pool_proj")
-BRANCH_ROLES = (("1x1",), ("3x3_reduce", "3x3"), ("5x5_reduce", "5x5"), ("pool", "pool_proj"))
-#: Table 1's six filter columns, in the inception function's argument order.
-COLUMNS = ("1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool_proj")
-COLUMN_TITLES = {"1x1": "#1x1", "3x3_reduce": "#3x3 reduce", "3x3": "#3x3", "5x5_reduce": "#5x5 reduce",
-                 "5x5": "#5x5", "pool_proj": "pool proj"}
 SKIPPABLE = ("reshape",)
 
 
 @dataclass
 class Block:
-    concat: Node
+    """A merge block: branches from one input, merged by a ``Concatenate`` (an
+    inception module, a dense layer) or an ``Add`` (a residual block, whose
+    activation after the addition is its ``tail``)."""
+
+    concat: Node  # the merge node (a concat or an add)
     input_id: str
-    branches: list  # list[list[Node]] in concat order, each from the block input on
+    branches: list  # list[list[Node]] in merge order, each from the block input on
+    tail: list = field(default_factory=list)  # nodes after the merge that belong to the block
 
     @property
     def id(self):
         return self.concat.id
+
+    @property
+    def exit_id(self):
+        return self.tail[-1].id if self.tail else self.concat.id
 
     @property
     def op(self):
@@ -35,10 +38,10 @@ class Block:
 
     @property
     def out_shape(self):
-        return self.concat.out_shape
+        return self.tail[-1].out_shape if self.tail else self.concat.out_shape
 
     def nodes(self):
-        return [n for br in self.branches for n in br] + [self.concat]
+        return [n for br in self.branches for n in br] + [self.concat] + list(self.tail)
 
     def params(self):
         return sum(n.params for n in self.nodes())
@@ -75,12 +78,13 @@ def _walk(g: Graph, nid: str, limit=12) -> list:
     return path
 
 
-def find_blocks(g: Graph) -> dict:
-    """concat node id -> Block, for every concatenation of two or more branches
-    that start from one common tensor."""
+def find_blocks(g: Graph, merges=("concat",)) -> dict:
+    """merge node id -> Block, for every merge (of the ops in ``merges``) of two
+    or more branches that start from one common tensor."""
     blocks = {}
+    cons = g.consumers() if "add" in merges else {}
     for n in g.nodes.values():
-        if n.op != "concat" or len(n.inputs) < 2:
+        if n.op not in merges or len(n.inputs) < 2:
             continue
         paths = [_walk(g, i) for i in n.inputs]
         common = None
@@ -94,7 +98,12 @@ def find_blocks(g: Graph) -> dict:
         for p in paths:
             k = p.index(common)
             branches.append([g.nodes[x] for x in reversed(p[:k])])
-        blocks[n.id] = Block(n, common, branches)
+        tail = []
+        if n.op == "add" and len(cons.get(n.id, [])) == 1:
+            after = g.nodes[cons[n.id][0]]
+            if after.op == "act" and len(after.inputs) == 1 and n.id not in g.outputs:
+                tail = [after]  # a residual block ends with its activation after the addition
+        blocks[n.id] = Block(n, common, branches, tail)
     return blocks
 
 
@@ -102,10 +111,11 @@ def _spine_from(g: Graph, blocks: dict, nid: str) -> list:
     items = []
     cur = nid
     seen = set()
+    exits = {b.exit_id: b for b in blocks.values()}
     while cur is not None and cur in g.nodes and cur not in seen:
         seen.add(cur)
-        if cur in blocks:
-            b = blocks[cur]
+        if cur in exits:
+            b = exits[cur]
             items.append(b)
             cur = b.input_id
             continue
@@ -116,8 +126,8 @@ def _spine_from(g: Graph, blocks: dict, nid: str) -> list:
     return items
 
 
-def structure(g: Graph) -> Structure:
-    blocks = find_blocks(g)
+def structure(g: Graph, merges=("concat",)) -> Structure:
+    blocks = find_blocks(g, merges)
     outs = list(g.outputs)
     if not outs:
         # a partial graph: the last node recorded is where the build stopped

@@ -17,22 +17,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .arch import ArchitectureError
+from .arch import get as get_architecture
 from .report import CODES, SEVERITIES
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 DEFAULT_PATH = REFERENCE_DIR / "assignment.toml"
 VARIANT_PATH = REFERENCE_DIR / "assignment_variant.toml"
 
-#: The rubric parts, in report order, with their titles.
-PARTS = {
-    "stem": "Stem (conv1, pool1, conv2, pool2)",
-    "inception": "Inception module",
-    "blocks": "Block configuration (Table 1 filters)",
-    "layout": "Network layout (blocks, pools, input)",
-    "aux": "Auxiliary classifiers",
-    "head": "Classifier head",
-    "params": "Parameter total",
-}
 AUX_MODES = ("required", "optional", "forbidden")
 HEADS = ("gap_dense", "dense_on_map")
 SIGNATURES = ("six", "tuple")
@@ -68,6 +60,16 @@ class Assignment:
     substitutions: dict = field(default_factory=dict)
     weights: dict = field(default_factory=dict)  # part -> element kind -> weight (default 1)
     dependent_parts: tuple = ("aux", "head", "params")  # credited in proportion to the body that is there
+    architecture: str = "googlenet"  # the folder of reference/ that knows it
+
+    @property
+    def arch(self):
+        return get_architecture(self.architecture)
+
+    @property
+    def part_titles(self) -> dict:
+        """The rubric parts of the architecture, in report order, with their titles."""
+        return {p.name: p.title for p in self.arch.parts}
 
     @property
     def max_score(self) -> float:
@@ -112,15 +114,15 @@ def _str_list(d, section, key, default, allowed=None):
 
 
 KNOWN = {
-    "assignment": {"name", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
+    "assignment": {"name", "architecture", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
     "entry": {"files", "objects", "builders"},
     "inception": {"names", "signatures"},
     "run": {"timeout_s", "memory_mb", "cpu_s"},
-    "parts": set(PARTS),
+    "parts": None,  # the architecture's parts
     "severity": set(CODES),
     "deductions": set(SEVERITIES) | {"codes"},
     "substitutions": {"batchnorm_for_lrn", "layernorm_for_lrn", "none_for_lrn", "concat_order"},
-    "weights": set(PARTS),
+    "weights": None,
     "credit": {"dependent"},
 }
 
@@ -150,15 +152,22 @@ def load(path: str | Path | None = None) -> Assignment:
         d = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise AssignmentError(f"{p} is not valid TOML: {e}") from None
+    arch_name = _get(d, "assignment", "architecture", str, "googlenet")
+    try:
+        arch = get_architecture(arch_name)
+    except ArchitectureError as e:
+        raise AssignmentError(f"assignment.architecture: {e}") from None
+    part_names = [ps.name for ps in arch.parts]
     for section, value in d.items():
         if section not in KNOWN:
             raise AssignmentError(f"unknown section [{section}] in {p.name}; known sections: {', '.join(KNOWN)}")
         if not isinstance(value, dict):
             raise AssignmentError(f"[{section}] must be a table")
         for key in value:
-            if key not in KNOWN[section]:
+            if key not in (KNOWN[section] if KNOWN[section] is not None else part_names):
                 raise AssignmentError(
-                    f"unknown key {section}.{key} in {p.name}; allowed keys: {', '.join(sorted(KNOWN[section]))}"
+                    f"unknown key {section}.{key} in {p.name}; allowed keys: "
+                    f"{', '.join(sorted(KNOWN[section] if KNOWN[section] is not None else part_names))}"
                 )
     shape = _get(d, "assignment", "input_shape", list, [224, 224, 3])
     if len(shape) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in shape):
@@ -167,8 +176,9 @@ def load(path: str | Path | None = None) -> Assignment:
     if num_classes < 1:
         raise AssignmentError("assignment.num_classes must be at least 1")
     parts = {}
-    for name in PARTS:
-        pts = _get(d, "parts", name, (int, float), 0 if d.get("parts") else {"stem": 15, "inception": 25, "blocks": 20, "layout": 15, "aux": 10, "head": 10, "params": 5}[name])
+    for ps in arch.parts:
+        name = ps.name
+        pts = _get(d, "parts", name, (int, float), 0 if d.get("parts") else ps.points)
         if pts < 0:
             raise AssignmentError(f"parts.{name} must not be negative")
         parts[name] = float(pts)
@@ -198,16 +208,16 @@ def load(path: str | Path | None = None) -> Assignment:
     return Assignment(
         path=str(p),
         sha256=hashlib.sha256(raw).hexdigest(),
-        name=_get(d, "assignment", "name", str, "GoogLeNet"),
+        name=_get(d, "assignment", "name", str, arch.defaults.name),
         input_shape=tuple(shape),
         num_classes=num_classes,
         aux=_get(d, "assignment", "aux", str, "required", AUX_MODES),
         lrn=_get(d, "assignment", "lrn", bool, True),
         head=_get(d, "assignment", "head", str, "gap_dense", HEADS),
         accept_dense_on_map=_get(d, "assignment", "accept_dense_on_map", bool, True),
-        entry_files=_str_list(d, "entry", "files", ["googlenet.py", "model.py", "main.py"]),
-        objects=_str_list(d, "entry", "objects", ["googlenet", "model", "net"]),
-        builders=_str_list(d, "entry", "builders", ["build_model", "GoogLeNet", "googlenet"]),
+        entry_files=_str_list(d, "entry", "files", list(arch.defaults.entry_files)),
+        objects=_str_list(d, "entry", "objects", list(arch.defaults.objects)),
+        builders=_str_list(d, "entry", "builders", list(arch.defaults.builders)),
         inception_names=_str_list(d, "inception", "names", ["inception", "inception_module", "inception_block"]),
         signatures=_str_list(d, "inception", "signatures", list(SIGNATURES), SIGNATURES),
         timeout_s=float(timeout),
@@ -219,5 +229,7 @@ def load(path: str | Path | None = None) -> Assignment:
         code_deductions=code_deductions,
         substitutions=subs,
         weights=_weights(d),
-        dependent_parts=_str_list(d, "credit", "dependent", ["aux", "head", "params"], tuple(PARTS)),
+        dependent_parts=_str_list(d, "credit", "dependent",
+                                  [ps.name for ps in arch.parts if ps.role in ("aux", "head", "params")], tuple(part_names)),
+        architecture=arch_name,
     )

@@ -499,11 +499,12 @@ def load_reports(out: Path) -> list[tuple[str, object, str | None]]:
 
 
 def _part_order(reports) -> list[str]:
-    from .assignment import PARTS
-
-    names = {p.name for _, r, _ in reports if r is not None for p in r.parts}
-    known = [n for n in PARTS if n in names]
-    return known + sorted(names - set(known))
+    """Every part of the reports, in rubric order (the order the reports list them)."""
+    order: dict = {}
+    for _, r, _ in reports:
+        for p in (r.parts if r is not None else []):
+            order.setdefault(p.name, None)
+    return list(order)
 
 
 def grades_frame(out: Path, reports=None):

@@ -20,10 +20,10 @@ from pathlib import Path
 from . import __version__, diagnose as dg, graph, trace
 from .assignment import Assignment
 from .report import Finding, ModelSummary, Report, SubmissionInfo
-from .score import part_of, score
+from .score import score
 from .submission import LoadError, Submission, load
 
-REFERENCE_SRC = Path(__file__).resolve().parent.parent / "reference" / "googlenet.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def cache_dir() -> Path:
@@ -45,10 +45,10 @@ def _version(pkg: str) -> str:
 
 def reference_key(assignment: Assignment) -> str:
     h = hashlib.sha256()
-    for part in (__version__, _version("keras"), _version("tensorflow"), assignment.sha256,
+    for part in (__version__, _version("keras"), _version("tensorflow"), assignment.sha256, assignment.architecture,
                  str(assignment.input_shape), str(assignment.num_classes), assignment.aux, str(assignment.lrn)):
         h.update(part.encode() + b"\0")
-    for f in (REFERENCE_SRC, Path(graph.__file__), Path(trace.CHILD)):
+    for f in (*assignment.arch.source_files(), Path(graph.__file__), Path(trace.CHILD)):
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:32]
 
@@ -77,22 +77,14 @@ def reference_graph(assignment: Assignment) -> graph.Graph:
 
 
 def _trace_reference(assignment: Assignment) -> graph.Graph:
-    aux = assignment.aux != "forbidden"
-    script = (
-        "from reference.googlenet import build_googlenet\n"
-        f"model = build_googlenet(num_classes={assignment.num_classes}, input_shape={tuple(assignment.input_shape)!r}, aux={aux})\n"
-    )
+    script = assignment.arch.reference_script(assignment)
     sub = Submission("reference", "reference", "py", {"reference_model.py": script.encode()}, "reference_model.py", "")
-    env_path = str(REFERENCE_SRC.parent.parent)
+    env_path = str(REPO_ROOT)
     res = trace.run_trace(sub, assignment, use_sandbox=False, timeout_s=max(120.0, assignment.timeout_s),
                           extra_request={"objects": ["model"], "builders": [], "inception_names": [], "sys_path": [env_path]})
     if res.status != "ok" or res.trace is None:
         raise ReferenceError(f"could not build the reference model ({res.status}: {res.detail or res.stderr[-2000:]})")
-    g = graph.build(res.trace["graph"])
-    if not assignment.lrn:
-        for nid in [k for k, n in g.nodes.items() if n.op == "norm"]:
-            graph._remove(g, nid)
-    return g
+    return assignment.arch.adjust_reference(graph.build(res.trace["graph"]), assignment)
 
 
 def grade(path: str | Path, assignment: Assignment, *, use_sandbox: bool = True, timeout_s: float | None = None,
@@ -211,14 +203,14 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
     findings.sort(key=lambda f: (f.order, f.caused_by is not None))
     for i, f in enumerate(findings, 1):
         f.id = f"F{i}"
-    parts, deds = score(findings, d.elements, assignment, failed=failed)
+    parts, deds = score(findings, d.elements, assignment, failed=failed, part_of=d.part_of)
     out = []
     for f, dd in zip(findings, deds):
         src = source_of(f.source) if f.source else None
         out.append(Finding(
             id=f.id, code=f.code, severity=f.severity, location=f.location, message=clean_text(f.message),
             expected=f.expected, actual=clean_text(f.actual) if isinstance(f.actual, str) else f.actual, source=src, caused_by=f.caused_by.id if f.caused_by else None,
-            deduction=round(dd, 4), part=_part(f), template=f.template,
+            deduction=round(dd, 4), part=d.part_of(f.code, f.location), template=f.template,
             args={k: clean_text(v) if isinstance(v, str) else _jsonable(v) for k, v in f.args.items()},
         ))
     total = round(sum(p.score for p in parts), 4)
@@ -252,10 +244,6 @@ def clean_text(s: str) -> str:
     return _CONTROL.sub("", s or "")
 
 
-def _part(f):
-    return part_of(f.code, f.location)
-
-
 def _jsonable(v):
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
@@ -268,7 +256,8 @@ def _failed_report(path, assignment: Assignment, ref: graph.Graph, code: str, me
     p = Path(path)
     f = Finding("F1", code, "error", "data", message, None, message, None, None, assignment.max_score, "layout",
                 dg.M_BUILD, {"location": "data", "actual": message})
-    parts, _ = score([f], dg.missing_elements(ref, assignment), assignment, failed=True)
+    d = dg.diagnose(None, ref, assignment)
+    parts, _ = score([f], d.elements, assignment, failed=True, part_of=d.part_of)
     return Report(
         submission=SubmissionInfo(p.stem if p.suffix else p.name, str(p), ""), status="failed", score=0.0,
         max_score=assignment.max_score, parts=parts, findings=[f],

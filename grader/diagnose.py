@@ -8,10 +8,11 @@ linked to it with ``caused_by``, never reported as a new error.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
-from .align import (COLUMN_TITLES, COLUMNS, SKIPPABLE, Block, Structure, align, match_branches, structure)
+from .align import SKIPPABLE, Block, Structure, align, match_branches, structure
 from .assignment import Assignment
 from .graph import Graph, Node
 from .report import BranchLayer, LayerRow
@@ -56,10 +57,12 @@ M_OUTPUTS = "{location}: the model has {actual} outputs where {expected} are exp
 M_ARG_HARDCODED = "{location}: the {layer} convolution has {actual} filters written in the function instead of using `{expected}`."
 M_BRANCH_MISSING = "{location}: the {layer} branch is missing."
 M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
-M_NO_BRANCHES = "{location}: your inception function builds {actual} and no parallel branches; the paper's module concatenates four branches (1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pool then 1x1)."
+M_NO_BRANCHES = "{location}: your {kind} function builds {actual} and no parallel branches."
 M_STOPS = "{location}: the network stops after {after}; missing from here on: {missing}."
 M_IN_FUNCTION = "{fault} The mistake is in `{function}` (line {line}), which builds {count} of these layers ({locations}): one fix there fixes them all."
 M_FLATTEN = "{location}: Flatten where the paper has {expected}."
+M_NO_BN = "{location}: no BatchNormalization after this convolution; the paper has one after every convolution."
+M_EXTRA_BN = "{location}: a BatchNormalization after this convolution that the paper does not have."
 M_IN_LOOP = "{fault} The same line (line {line}) builds {count} of these layers ({locations}): one fix there fixes them all."
 
 
@@ -121,26 +124,130 @@ def _shape_s(s):
 # -- reference locations ------------------------------------------------------------------------
 
 
-def caffe(name: str) -> str:
-    return name.replace("__", "/")
+class Naming:
+    """Locations, blocks and roles of one reference, read off its layer names
+    through the architecture: a block's location is what its layers' locations
+    share (``inception_3a``, ``conv2_block1``), a layer's role in its block is
+    what its location adds (``5x5``, ``1_conv``, ``add``)."""
+
+    def __init__(self, arch, R: Structure):
+        self.arch = arch
+        self.R = R
+        self._bloc: dict = {}
+        self._in_block = None
+        self.kinds = {b.id: arch.block_kind(b, self.roles(b)) for b in R.blocks}
+        self.aux_names = [self._common([self.loc(n) for n in a.nodes]) for a in R.aux]
+
+    def loc(self, n) -> str:
+        if isinstance(n, Block):
+            return self.bloc(n)
+        return self.arch.location(n)
+
+    @staticmethod
+    def _common(locs: list) -> str:
+        prefix = os.path.commonprefix(locs) if locs else ""
+        if len(locs) > 1 and prefix not in locs:
+            cut = max(prefix.rfind("/"), prefix.rfind("_"))
+            prefix = prefix[:cut] if cut > 0 else prefix
+        return prefix.rstrip("/_")
+
+    def bloc(self, b: Block) -> str:
+        if b.id not in self._bloc:
+            self._bloc[b.id] = self._common([self.arch.location(n) for n in b.nodes()])
+        return self._bloc[b.id]
+
+    def role(self, n: Node, b: Block) -> str:
+        return self.arch.location(n)[len(self.bloc(b)):].lstrip("/_")
+
+    def roles(self, b: Block) -> list:
+        """The reference block's branches as lists of (role, node)."""
+        return [[(self.role(n, b), n) for n in br] for br in b.branches]
+
+    def inner(self, b: Block) -> list:
+        """Every (role, node) of a reference block: its branches, the merge, the tail."""
+        return [x for br in self.roles(b) for x in br] + [(self.role(n, b), n) for n in [b.concat] + list(b.tail)]
+
+    def kind(self, b: Block) -> str:
+        return self.kinds.get(b.id) or self.arch.block_kind(b, self.roles(b))
+
+    def merge_role(self, b: Block) -> str:
+        return self.role(b.concat, b)
+
+    def is_function_loc(self, loc: str) -> bool:
+        return loc.split("/", 1)[0] in self.arch.function_kinds and "/" in loc
+
+    def block_of(self, loc: str):
+        """The reference block a location is in (or is)."""
+        if self._in_block is None:
+            self._in_block = {}
+            for b in self.R.blocks:
+                self._in_block[self.bloc(b)] = b
+                for n in b.nodes():
+                    self._in_block[self.arch.location(n)] = b
+        return self._in_block.get(loc)
+
+    def merge_location(self, loc: str) -> str:
+        """Where the merge is of the block (or block function) a location is in."""
+        if self.is_function_loc(loc):
+            kind = loc.split("/", 1)[0]
+            at = self.first_of_kind(kind)
+            return f"{kind}/{self.merge_role(self.R.spine[at])}" if at is not None else loc
+        b = self.block_of(loc)
+        return self.loc(b.concat) if b is not None else loc
+
+    def aux_index(self, loc: str):
+        """Which auxiliary head a location is in (None: none)."""
+        for k, name in enumerate(self.aux_names):
+            if name and (loc == name or loc.startswith(name + "/") or loc.startswith(name + "_")):
+                return k
+        return None
+
+    def first_of_kind(self, kind: str):
+        return next((i for i, it in enumerate(self.R.spine) if isinstance(it, Block) and self.kind(it) == kind), None)
 
 
-def ref_location(n: Node) -> str:
-    if n.op == "input":
-        return "data"
-    return caffe(n.name)
+class PartMap:
+    """Which rubric part a finding's location belongs to, read off the
+    reference: the spine before the first block is the stem, after the last
+    the head, between them the layout; a whole block is layout, a layer of one
+    block its configuration, a fault of the block function the module; the
+    auxiliary heads, the total."""
 
+    FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 
-def block_location(b: Block) -> str:
-    return caffe(b.concat.name).rsplit("/", 1)[0]
+    def __init__(self, names: Naming):
+        self.names = names
+        arch = names.arch
+        self.part = {p.role: p.name for p in arch.parts}
+        R = names.R
+        at = [i for i, it in enumerate(R.spine) if isinstance(it, Block)]
+        first, last = (at[0], at[-1]) if at else (len(R.spine), len(R.spine))
+        self.where = {}
+        for i, it in enumerate(R.spine):
+            if isinstance(it, Block):
+                self.where[names.bloc(it)] = "layout"
+                for _, n in names.inner(it):
+                    self.where[names.loc(n)] = "config"
+            else:
+                self.where[names.loc(it)] = "stem" if i < first else ("head" if i > last else "layout")
+        self.where["data"] = "layout"
+        self.where["total"] = "params"
+        self.extra_aux = {arch.aux_name(k) for k in range(4)}
 
+    def role(self, code: str, location: str) -> str:
+        if code in self.FATAL:
+            return "layout"
+        if location in self.where:
+            return self.where[location]
+        if self.names.is_function_loc(location):
+            return "module"
+        if self.names.aux_index(location) is not None or location.split("/")[0] in self.extra_aux:
+            return "aux"
+        return "layout"
 
-def ref_roles(b: Block) -> list:
-    """The reference block's branches as lists of (role, node)."""
-    out = []
-    for br in b.branches:
-        out.append([(caffe(n.name).rsplit("/", 1)[-1], n) for n in br])
-    return out
+    def __call__(self, code: str, location: str) -> str:
+        role = self.role(code, location)
+        return self.part.get(role) or self.part.get("layout") or next(iter(self.part.values()))
 
 
 # -- node comparison ----------------------------------------------------------------------------
@@ -161,8 +268,13 @@ def padding_matters(n: Node, k, s) -> bool:
     return False
 
 
-def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
-    """Differences that change the result: (code, severity, template, args, expected, actual)."""
+def compare(r: Node, s: Node, subs: dict, *, downstream: str = "", norms: bool = True) -> list:
+    """Differences that change the result: (code, severity, template, args, expected, actual).
+
+    ``norms``: a BatchNormalization after a convolution is a matter of style
+    (GoogLeNet); when False, the reference's are part of the network (ResNet).
+    An ``at`` in the args is the location of the finding, when it is not
+    ``r``'s own (the BatchNormalization folded into a convolution)."""
     out = []
     if r.op != s.op:
         if r.op == "norm":
@@ -183,6 +295,12 @@ def compare(r: Node, s: Node, subs: dict, *, downstream: str = "") -> list:
                 out.append(("activation", "error", M_RELU, {}, "relu", "none"))
             else:
                 out.append(("activation", "error", M_ACTIVATION, {}, r.a("activation") or "none", s.a("activation") or "none"))
+        if not norms and bool(r.a("post_norm")) != bool(s.a("post_norm")):
+            if r.a("post_norm"):
+                out.append(("layer_missing", "error", M_NO_BN, {"layer": "BatchNormalization", "at": r.a("post_norm_name")},
+                            "BatchNormalization", None))
+            else:
+                out.append(("layer_extra", "error", M_EXTRA_BN, {"layer": "BatchNormalization"}, None, "BatchNormalization"))
     elif r.op == "pool":
         if s.a("pool_type") != r.a("pool_type"):
             out.append(("pool_type", "error", M_POOL_TYPE, {}, r.a("pool_type"), s.a("pool_type")))
@@ -248,55 +366,6 @@ def _op_name(n: Node) -> str:
     return n.cls or n.op
 
 
-def node_cost(r, s) -> float:
-    if r is None or s is None:
-        return 2.0
-    if isinstance(r, Block) or isinstance(s, Block):
-        if isinstance(r, Block) and isinstance(s, Block):
-            return 0.2 * _block_filter_diffs(r, s)
-        return 1e6  # a block never stands for a single layer: one is missing, the other extra
-    if r.op == "input" or s.op == "input":
-        return 0.0 if r.op == s.op else 50.0
-    if r.op != s.op:
-        if {r.op, s.op} <= {"pool", "gap"} or (r.op == "gap" and s.op == "reshape"):
-            return 1.5
-        if r.op == "norm" or s.op == "norm":
-            return 2.5
-        return 3.0
-    # a different channel count breaks ties between equally good places (a
-    # stem-only network's pool2 is pool2, not pool4); faults upstream that
-    # change spatial sizes leave channel counts alone
-    channels = 0.05 if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1] else 0.0
-    return 0.3 * len(compare(r, s, {})) + channels
-
-
-def block_filters(b: Block) -> dict:
-    """The six filter columns of a block, read from its branches by structure."""
-    out = {c: None for c in COLUMNS}
-    for br in b.branches:
-        convs = [n for n in br if n.op == "conv"]
-        pools = [n for n in br if n.op == "pool"]
-        if pools and convs:
-            out["pool_proj"] = convs[-1].a("filters")
-        elif len(convs) == 1 and not pools:
-            out["1x1"] = convs[0].a("filters")
-        elif len(convs) >= 2:
-            k = (convs[-1].a("kernel") or (0, 0))[0]
-            key = "5x5" if k >= 5 or (out["3x3"] is not None) else "3x3"
-            out[key] = convs[-1].a("filters")
-            out[key + "_reduce"] = convs[0].a("filters")
-    return out
-
-
-def _block_filter_diffs(r: Block, s: Block) -> int:
-    rf, sf = block_filters(r), block_filters(s)
-    d = sum(1 for c in COLUMNS if rf[c] != sf[c])
-    d += abs(len(r.branches) - len(s.branches))
-    if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1]:
-        d += 1
-    return d
-
-
 def is_typo(a, b) -> bool:
     """Digits transposed or one digit mistyped (114 for 144, 265 for 256)."""
     sa, sb = str(a), str(b)
@@ -322,6 +391,7 @@ class Diagnosis:
     total_params: int | None = None
     reference_total_params: int = 0
     elements: list = field(default_factory=list)  # list[score.Element]
+    part_of: object = None  # (code, location) -> rubric part (a PartMap)
 
 
 class _Diagnoser:
@@ -329,15 +399,61 @@ class _Diagnoser:
         self.ref = ref
         self.function_of = function_of  # (file, line) -> name of the student's function there, or None
         self.A = assignment
+        self.arch = assignment.arch
         self.subs = dict(assignment.substitutions)
         self.source_of = source_of  # (file, line) -> report.Source
         self.findings: list[F] = []
-        self.R = structure(ref)
+        self.R = structure(ref, self.arch.merge_ops)
+        self.names = Naming(self.arch, self.R)
+        self._ref_blocks = {id(b) for b in self.R.blocks}
+
+    # -- comparing structure --------------------------------------------------------------
+    def cmp(self, r: Node, s: Node, **kw) -> list:
+        return compare(r, s, self.subs, norms=self.arch.norms_are_style, **kw)
+
+    def columns(self, b: Block) -> dict:
+        """A block's configuration (filter counts by column): of a reference block
+        from its roles, of a student's block from its structure."""
+        if id(b) in self._ref_blocks:
+            return self.arch.columns(b, self.names.roles(b))
+        return self.arch.columns(b, None)
+
+    def block_diffs(self, r: Block, s: Block) -> int:
+        rf, sf = self.columns(r), self.columns(s)
+        d = sum(1 for c in set(rf) | set(sf) if rf.get(c) != sf.get(c))
+        d += abs(len(r.branches) - len(s.branches))
+        if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1]:
+            d += 1
+        return d
+
+    def node_cost(self, r, s) -> float:
+        if r is None or s is None:
+            return 2.0
+        if isinstance(r, Block) or isinstance(s, Block):
+            if isinstance(r, Block) and isinstance(s, Block):
+                return 0.2 * self.block_diffs(r, s)
+            return 1e6  # a block never stands for a single layer: one is missing, the other extra
+        if r.op == "input" or s.op == "input":
+            return 0.0 if r.op == s.op else 50.0
+        if r.op != s.op:
+            if {r.op, s.op} <= {"pool", "gap"} or (r.op == "gap" and s.op == "reshape"):
+                return 1.5
+            if r.op == "norm" or s.op == "norm":
+                return 2.5
+            return 3.0
+        # a different channel count breaks ties between equally good places (a
+        # stem-only network's pool2 is pool2, not pool4); faults upstream that
+        # change spatial sizes leave channel counts alone
+        channels = 0.05 if r.out_shape and s.out_shape and r.out_shape[-1] != s.out_shape[-1] else 0.0
+        return 0.3 * len(compare(r, s, {}, norms=self.arch.norms_are_style)) + channels
 
     def add(self, code, severity, location, template, args=None, expected=None, actual=None, node=None,
             source=None, caused_by=None, order=0.0):
         sev = self.A.severity.get(code, severity)
         args = dict(args or {})
+        if args.get("at"):
+            location = self.arch.display_name(args.pop("at"))
+        args.pop("at", None)
         args.setdefault("location", location)
         args.setdefault("expected", _k(expected) if isinstance(expected, (list, tuple)) else expected)
         args.setdefault("actual", _k(actual) if isinstance(actual, (list, tuple)) else actual)
@@ -358,22 +474,18 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
             src = note.get("source")
             d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
                   source=(src["file"], src["line"]) if src else None, order=1e9)
+    parts = PartMap(d.names)
     if student is None or not student.nodes:
-        return Diagnosis(d.findings, [], [], None, None, ref_total, missing_elements(ref, assignment))
-    S = structure(student)
+        # nothing was built (or the trace was rejected): every element is missing
+        empty = Graph({"in0": Node("in0", "input", name="data")}, ["in0"], [], partial=True)
+        ctx = _Context(d, structure(empty))
+        ctx._elements()
+        return Diagnosis(d.findings, [], [], None, None, ref_total, ctx.elements, parts)
+    S = structure(student, d.arch.merge_ops)
     ctx = _Context(d, S)
     ctx.run(probe, probe_graph, error, status)
-    return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements)
-
-
-def missing_elements(ref: Graph, assignment: Assignment) -> list:
-    """The reference's elements, none of them present: what a submission that
-    built nothing (or whose trace was rejected) has."""
-    empty = Graph({"in0": Node("in0", "input", name="data")}, ["in0"], [], partial=True)
-    ctx = _Context(_Diagnoser(ref, assignment, lambda s: None), structure(empty))
-    ctx.pairs = [(r, None) for r in ctx.R.spine]
-    ctx._elements()
-    return ctx.elements
+    return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements,
+                     parts)
 
 
 class _Context:
@@ -395,7 +507,7 @@ class _Context:
     # ------------------------------------------------------------------------------------
     def run(self, probe, probe_graph, error, status):
         d = self.d
-        self.pairs = align(self.R.spine, self.S.spine, node_cost, self._gap_ref, self._gap_stu)
+        self.pairs = align(self.R.spine, self.S.spine, self.d.node_cost, self._gap_ref, self._gap_stu)
         self._input_shape()
         fn_roots = self._probe(probe, probe_graph)
         self._spine_findings(fn_roots)
@@ -475,18 +587,18 @@ class _Context:
                     last_ref = r
                     continue
                 self.match[r.id] = s
-                loc = ref_location(r)
+                loc = self.d.names.loc(r)
                 last_ref = r
                 if r.op == "input":
                     continue
-                for code, sev, tmpl, args, exp, act in compare(r, s, d.subs, downstream=self._downstream(s)):
+                for code, sev, tmpl, args, exp, act in self.d.cmp(r, s, downstream=self._downstream(s)):
                     if code == "norm_type" and sev == "norm":
                         sev = d.subs.get("none_for_lrn", "warning")
                     f = d.add(code, sev, loc, tmpl, args, exp, act, node=s, order=order)
                     if code == "activation" and s.a("activation") is None and r.a("activation") == "relu":
                         f.extra["relu_missing"] = True
             elif r is not None:
-                loc = block_location(r) if isinstance(r, Block) else ref_location(r)
+                loc = self.d.names.loc(r)
                 if not isinstance(r, Block) and r.op == "norm":
                     # the paper's LRN left out, or replaced by a BatchNorm the conv before it absorbed
                     prev = self.match.get(self._prev_ref_id(r))
@@ -498,7 +610,7 @@ class _Context:
                         f = d.add("norm_type", d.subs.get("none_for_lrn", "warning"), loc, M_NORM_MISSING, {}, "LRN", "none",
                                   source=self._near_source(last_ref), order=order)
                 else:
-                    what = "inception block " + loc.split("_", 1)[-1] if isinstance(r, Block) else _layer_desc(r)
+                    what = self.d.arch.block_name(loc) if isinstance(r, Block) else _layer_desc(r)
                     f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": what}, what, None,
                               source=self._near_source(last_ref), order=order,
                               caused_by=no_branches if isinstance(r, Block) else None)
@@ -506,8 +618,8 @@ class _Context:
                 if isinstance(s, Block) or s.op not in ("reshape",):
                     if not isinstance(s, Block) and s.op == "norm" and s.a("norm") == "batchnorm":
                         continue  # BatchNorm anywhere is a style, not a fault
-                    loc = (block_location(last_ref) if isinstance(last_ref, Block) else ref_location(last_ref)) if last_ref is not None else "data"
-                    what = "inception block" if isinstance(s, Block) else _op_name(s)
+                    loc = self.d.names.loc(last_ref) if last_ref is not None else "data"
+                    what = self.d.arch.block_word if isinstance(s, Block) else _op_name(s)
                     node = s.concat if isinstance(s, Block) else s
                     sev = "error"
                     if not isinstance(s, Block) and s.op == "act" and s.a("fn") == "relu":
@@ -532,7 +644,7 @@ class _Context:
         return (s.concat if isinstance(s, Block) else s).source
 
     def _loc(self, r) -> str:
-        return block_location(r) if isinstance(r, Block) else ref_location(r)
+        return self.d.names.loc(r)
 
     # -- degenerate structure: where the network stops ---------------------------------
     def _truncation(self):
@@ -555,7 +667,8 @@ class _Context:
         if last_matched is None or len(run) < 2 or not any(isinstance(r, Block) for r in run):
             return
         locs = [self._loc(r) for r in run]
-        gone = set(locs) | {f"loss{k + 1}" for k, a in enumerate(self.R.aux) if id(self.R.spine[a.attach]) in {id(r) for r in run}}
+        gone = set(locs) | {self.d.names.aux_names[k] for k, a in enumerate(self.R.aux)
+                            if id(self.R.spine[a.attach]) in {id(r) for r in run}}
         at = [f for f in d.findings if f.location in gone and f.code in ("layer_missing", "norm_type", "aux_missing")]
         if any(f.caused_by is not None for f in at):
             return  # already explained (an inception function without branches)
@@ -597,7 +710,7 @@ class _Context:
             # the network's layers it made wrong: the places merged here, and the
             # blocks' layers of a merged fault of the inception function
             places = [f.location for f in d.findings if f.code == code and (f is root or f.caused_by is root)
-                      and not f.location.startswith("inception/")]
+                      and not self.d.names.is_function_loc(f.location)]
             args = dict(root.args)
             args.update(fault=root.message, fault_template=root.template, function=fn or "", line=src[1],
                         count=len(places), locations=_first(places, 6))
@@ -611,7 +724,8 @@ class _Context:
         submission has it (see grader/score.py for how they are counted)."""
         from .score import Element
 
-        R, d = self.R, self.d
+        R, d, names = self.R, self.d, self.d.names
+        part = {p.role: p.name for p in d.arch.parts}
         E = []
         blocks_at = [i for i, it in enumerate(R.spine) if isinstance(it, Block)]
         first, last = (blocks_at[0], blocks_at[-1]) if blocks_at else (len(R.spine), len(R.spine))
@@ -619,28 +733,35 @@ class _Context:
         for i, it in enumerate(R.spine):
             if isinstance(it, Block) or it.op == "input" or it.op in SKIPPABLE:
                 continue
-            loc = ref_location(it)
-            part = "stem" if i < first else ("head" if i > last else "layout")
+            role = "stem" if i < first else ("head" if i > last else "layout")
+            if role not in part:
+                continue
+            loc = names.loc(it)
             # a normalization left out where the assignment allows it counts, if
             # what it would normalize is there
             present = it.id in self.match or (it.op == "norm" and loc in allowed and i > 0
                                               and R.spine[i - 1].id in self.match)
-            E.append(Element(part, loc, it.op, present))
+            E.append(Element(part[role], loc, it.op, present))
         for rb in R.blocks:
-            bloc = block_location(rb)
+            bloc, kind = names.bloc(rb), names.kind(rb)
             sb = self.block_match.get(rb.id)
-            E.append(Element("layout", bloc, "block", sb is not None))
-            E.append(Element("blocks", bloc, "block", sb is not None))
-            for br in ref_roles(rb):
-                for role, rn in br:
-                    E.append(Element("inception", f"{bloc}/{role}", role, sb is not None and rn.id in self.match, bloc))
-            E.append(Element("inception", f"{bloc}/output", "output", sb is not None, bloc))
-        optional_absent = d.A.aux == "optional" and not self.S.aux
-        for k, ra in enumerate(R.aux if d.A.aux != "forbidden" else []):
-            for rn in ra.nodes:
-                if rn.op not in SKIPPABLE:  # a Flatten before the fc is a matter of style
-                    E.append(Element("aux", ref_location(rn), rn.op, optional_absent or rn.id in self.match, f"loss{k + 1}"))
-        E.append(Element("params", "total", "params", not self.S.graph.partial))
+            for role in ("layout", "config"):
+                if role in part:
+                    E.append(Element(part[role], bloc, "block", sb is not None, block_kind=kind))
+            if "module" in part:
+                for r, rn in names.inner(rb):
+                    present = sb is not None and (rn is rb.concat or rn.id in self.match
+                                                  or (rn in rb.tail and bool(sb.tail)))
+                    E.append(Element(part["module"], names.loc(rn), r, present, bloc, role=r, block_kind=kind))
+        if "aux" in part:
+            optional_absent = d.A.aux == "optional" and not self.S.aux
+            for k, ra in enumerate(R.aux if d.A.aux != "forbidden" else []):
+                for rn in ra.nodes:
+                    if rn.op not in SKIPPABLE:  # a Flatten before the fc is a matter of style
+                        E.append(Element(part["aux"], names.loc(rn), rn.op, optional_absent or rn.id in self.match,
+                                         names.aux_names[k]))
+        if "params" in part:
+            E.append(Element(part["params"], "total", "params", not self.S.graph.partial))
         self.elements = E
 
     # -- the inception function, seen alone --------------------------------------------
@@ -651,22 +772,26 @@ class _Context:
         if not probe or pg is None or not self.R.blocks:
             return roots
         args = probe.get("arguments") or {}
-        val_to_arg = {v: a for a, v in args.items()}
-        arg_order = list(args)
-        ps = structure(pg)
+        val_to_arg = d.arch.named_values(probe)
+        kind = probe.get("block_kind") or (d.arch.function_kinds or ("block",))[0]
+        at = self.d.names.first_of_kind(kind)
+        if at is None:
+            return roots
+        rb = self.R.spine[at]
+        mrole = self.d.names.merge_role(rb)
+        ps = structure(pg, d.arch.merge_ops)
         self.fn_sources = {n.source for n in pg.nodes.values() if n.source is not None}
         if not ps.blocks:
             built = [n for n in pg.nodes.values() if n.op not in ("input", "pass")]
             if built and not probe.get("error"):
                 desc = ("a single " + _layer_desc(built[0])) if len(built) == 1 else " -> ".join(_layer_desc(n) for n in built[:5])
-                f = d.add("branch_missing", "error", "inception/output", M_NO_BRANCHES, {}, "four branches", desc,
-                          node=built[0], order=100)
+                f = d.add("branch_missing", "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
+                          {"kind": kind}, f"{len(rb.branches)} branches", desc, node=built[0], order=100)
                 roots[("no_branches", "output")] = f
             return roots
         pb = ps.blocks[-1]
-        rb = self.R.blocks[0]
-        rroles = ref_roles(rb)
-        expected_value = {c: v for c, v in zip(COLUMNS, args.values())}
+        rroles = self.d.names.roles(rb)
+        expected_value = d.arch.probe_expectations(probe)
 
         def cost(ri, si):
             if si is None:
@@ -674,7 +799,7 @@ class _Context:
             rbr = rroles[ri]
             sbr = pb.branches[si]
             c = 0.0
-            pairs = align([n for _, n in rbr], sbr, node_cost, lambda x: 2.0, lambda x: 2.0)
+            pairs = align([n for _, n in rbr], sbr, self.d.node_cost, lambda x: 2.0, lambda x: 2.0)
             for rn, sn in pairs:
                 if rn is None or sn is None:
                     c += 2.0
@@ -695,29 +820,29 @@ class _Context:
         for ri, si in enumerate(assign):
             rbr = rroles[ri]
             if si is None:
-                f = d.add("branch_missing", "error", "inception/" + rbr[-1][0], M_BRANCH_MISSING,
+                f = d.add("branch_missing", "error", f"{kind}/{rbr[-1][0]}", M_BRANCH_MISSING,
                           {"layer": rbr[-1][0]}, rbr[-1][0], None, source=pb.concat.source, order=order_base)
                 roots[("branch_missing", rbr[-1][0])] = f
                 continue
             sbr = pb.branches[si]
-            pairs = align([n for _, n in rbr], sbr, node_cost, lambda x: 2.0, lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
+            pairs = align([n for _, n in rbr], sbr, self.d.node_cost, lambda x: 2.0, lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
             role_of = {id(n): ro for ro, n in rbr}
             for rn, sn in pairs:
                 if rn is None:
                     continue
                 role = role_of[id(rn)]
-                loc = "inception/" + role
+                loc = f"{kind}/{role}"
                 if sn is None:
                     f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": role}, role, None,
                               source=pb.concat.source, order=order_base)
                     roots[("layer_missing", role)] = f
                     continue
-                diffs = [c for c in compare(rn, sn, d.subs) if c[0] != "filters"]
+                diffs = [c for c in self.d.cmp(rn, sn) if c[0] != "filters"]
                 if rn.op == "conv" and sn.op == "conv" and role in expected_value and sn.a("filters") != expected_value[role]:
                     diffs.append(("filters", "error", M_FILTERS, {}, expected_value[role], sn.a("filters")))
                 for code, sev, tmpl, a, exp, act in diffs:
                     if code == "filters":
-                        want = args and arg_order[COLUMNS.index(role)]
+                        want = d.arch.argument_of(role, probe)
                         got = val_to_arg.get(act)
                         if got == want:
                             continue
@@ -743,108 +868,102 @@ class _Context:
         if None not in perm and perm != sorted(perm):
             names = {si: rroles[ri][-1][0] for ri, si in enumerate(assign)}
             actual = [names[i] for i in range(len(pb.branches)) if i in names]
-            f = d.add("branch_order", d.subs.get("concat_order", "info"), "inception/output", M_ORDER, {},
+            f = d.add("branch_order", d.subs.get("concat_order", "info"), f"{kind}/{mrole}", M_ORDER, {},
                       ", ".join(r[-1][0] for r in rroles), ", ".join(actual), node=pb.concat, order=order_base)
-            roots[("branch_order", "output")] = f
-        for code, sev, tmpl, a, exp, act in compare(rb.concat, pb.concat, d.subs):
-            f = d.add(code, sev, "inception/output", tmpl, a, exp, act, node=pb.concat, order=order_base)
-            roots[(code, "output")] = f
+            roots[("branch_order", mrole)] = f
+        for code, sev, tmpl, a, exp, act in self.d.cmp(rb.concat, pb.concat):
+            f = d.add(code, sev, f"{kind}/{mrole}", tmpl, a, exp, act, node=pb.concat, order=order_base)
+            roots[(code, mrole)] = f
         for extra in [pb.branches[i] for i in range(len(pb.branches)) if i not in assign]:
-            f = d.add("branch_extra", "error", "inception/output", M_BRANCH_EXTRA, {}, None,
+            f = d.add("branch_extra", "error", f"{kind}/{mrole}", M_BRANCH_EXTRA, {}, None,
                       " -> ".join(_op_name(n) for n in extra), node=extra[0] if extra else pb.concat, order=order_base)
-            roots[("branch_extra", "output")] = f
+            roots[("branch_extra", mrole)] = f
         # arguments never used
         used = {n.a("filters") for n in pg.nodes.values() if n.op in ("conv", "dense")}
-        for i, (a, v) in enumerate(args.items()):
-            if v not in used:
-                role = COLUMNS[i]
+        role_of_arg = {d.arch.argument_of(r, probe): r for r in expected_value}
+        for a, v in args.items():
+            if v not in used and a in role_of_arg:
+                role = role_of_arg[a]
                 cause = roots.get(("filters", role))
                 if cause is None:
                     cause = next((f for (c, r), f in roots.items() if c == "filters"), None)
-                d.add("argument_unused", "warning" if cause is None else "error", "inception/" + role, M_UNUSED,
+                d.add("argument_unused", "warning" if cause is None else "error", f"{kind}/{role}", M_UNUSED,
                       {"argument": a}, a, None, source=pb.concat.source, caused_by=cause, order=order_base)
-        self.probe_row = self._block_row("inception", rb, pb, assign, rroles, args=(val_to_arg, expected_value))
+        self.probe_row = self._block_row(kind, rb, pb, assign, rroles, args=(val_to_arg, expected_value))
         return roots
 
     # -- the nine blocks -------------------------------------------------------------------
     def _blocks(self, fn_roots: dict):
-        d = self.d
+        d, names = self.d, self.d.names
         matched = [(rb, self.block_match[rb.id]) for rb in self.R.blocks if rb.id in self.block_match]
         cands = []
+        self.kind_of_bloc = {names.bloc(rb): names.kind(rb) for rb in self.R.blocks}
+        self.loc_of_role = {(names.bloc(rb), r): names.loc(n) for rb in self.R.blocks for r, n in names.inner(rb)}
         for rb, sb in matched:
-            bloc = block_location(rb)
-            rroles = ref_roles(rb)
+            bloc = names.bloc(rb)
+            rroles = names.roles(rb)
+            mrole = names.merge_role(rb)
 
             def cost(ri, si, rroles=rroles, sb=sb):
                 if si is None:
                     return 5.0
-                pairs = align([n for _, n in rroles[ri]], sb.branches[si], node_cost, lambda x: 2.0,
+                pairs = align([n for _, n in rroles[ri]], sb.branches[si], self.d.node_cost, lambda x: 2.0,
                               lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
-                return sum(node_cost(a, b) if a is not None and b is not None else 2.0 for a, b in pairs)
+                return sum(self.d.node_cost(a, b) if a is not None and b is not None else 2.0 for a, b in pairs)
 
             assign = match_branches(rroles, sb.branches, cost)
             self.block_rows.append(self._block_row(bloc, rb, sb, assign, rroles))
-            rfilters = block_filters(rb)
+            rfilters = self.d.columns(rb)
             for ri, si in enumerate(assign):
                 rbr = rroles[ri]
                 if si is None:
-                    cands.append((bloc, "branch_missing", rbr[-1][0], None, dict(layer=rbr[-1][0]), rbr[-1][0], None, sb.concat, M_BRANCH_MISSING, "error"))
+                    if rbr:
+                        cands.append((bloc, "branch_missing", rbr[-1][0], None, dict(layer=rbr[-1][0]), rbr[-1][0], None, sb.concat, M_BRANCH_MISSING, "error"))
                     continue
-                pairs = align([n for _, n in rbr], sb.branches[si], node_cost, lambda x: 2.0,
+                pairs = align([n for _, n in rbr], sb.branches[si], self.d.node_cost, lambda x: 2.0,
                               lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
-                role_of = {id(n): ro for ro, n in rbr}
-                for rn, sn in pairs:
-                    if rn is None:
-                        if sn is not None and not (sn.op == "norm" and sn.a("norm") == "batchnorm"):
-                            cands.append((bloc, "layer_extra", rbr[-1][0], _op_name(sn), dict(layer=_op_name(sn)), None, _op_name(sn), sn, M_EXTRA, "error"))
-                        continue
-                    role = role_of[id(rn)]
-                    if sn is None:
-                        cands.append((bloc, "layer_missing", role, None, dict(layer=role), role, None, sb.concat, M_MISSING, "error"))
-                        continue
-                    self.match[rn.id] = sn
-                    for code, sev, tmpl, a, exp, act in compare(rn, sn, d.subs):
-                        key = act
-                        if code == "filters":
-                            cols = [c for c in COLUMNS if rfilters[c] == act and c != role]
-                            key = ("column", cols[0]) if cols else ("value", act)
-                        if code == "padding":
-                            a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
-                        cands.append((bloc, code, role, key, a, exp, act, sn, tmpl, sev))
+                cands += self._layer_cands(bloc, rbr, pairs, rfilters, rbr[-1][0] if rbr else mrole, sb.concat)
+            # what comes after the merge (a residual block's activation)
+            if rb.tail or sb.tail:
+                tail_roles = [(names.role(n, rb), n) for n in rb.tail]
+                pairs = align(list(rb.tail), list(sb.tail), self.d.node_cost, lambda x: 2.0, lambda x: 2.0)
+                cands += self._layer_cands(bloc, tail_roles, pairs, rfilters, mrole, sb.concat)
             perm = list(assign)
             if None not in perm and perm != sorted(perm):
-                names = {si: rroles[ri][-1][0] for ri, si in enumerate(assign)}
-                actual = ", ".join(names[i] for i in range(len(sb.branches)) if i in names)
-                cands.append((bloc, "branch_order", "output", actual, {}, ", ".join(r[-1][0] for r in rroles), actual,
+                named = {si: rroles[ri][-1][0] for ri, si in enumerate(assign) if rroles[ri]}
+                actual = ", ".join(named[i] for i in range(len(sb.branches)) if i in named)
+                cands.append((bloc, "branch_order", mrole, actual, {}, ", ".join(r[-1][0] for r in rroles if r), actual,
                               sb.concat, M_ORDER, d.subs.get("concat_order", "info")))
-            for code, sev, tmpl, a, exp, act in compare(rb.concat, sb.concat, d.subs):
-                cands.append((bloc, code, "output", act, a, exp, act, sb.concat, tmpl, sev))
-        n_blocks = len(matched)
+            for code, sev, tmpl, a, exp, act in self.d.cmp(rb.concat, sb.concat):
+                cands.append((bloc, code, mrole, act, a, exp, act, sb.concat, tmpl, sev))
+        n_blocks: dict = {}
+        for rb, _ in matched:
+            n_blocks[names.kind(rb)] = n_blocks.get(names.kind(rb), 0) + 1
         groups: dict = {}
         for c in cands:
-            groups.setdefault((c[1], c[2], _hashable(c[3])), []).append(c)
+            groups.setdefault((self.kind_of_bloc[c[0]], c[1], c[2], _hashable(c[3])), []).append(c)
         handled = set()
         # explained by a function-level root from the probe
         for key, items in groups.items():
-            code, role, _ = key
+            kind, code, role, _ = key
             root = fn_roots.get((code, role))
-            if root is None:
+            if root is None or not root.location.startswith(kind + "/"):
                 continue
             for c in items:
                 self._consequence_of(root, c)
             handled.add(key)
-        # the same fault in every block: one root for the function
+        # the same fault in every block of a kind: one root for the function
         for key, items in groups.items():
             if key in handled:
                 continue
-            code, role, k = key
+            kind, code, role, k = key
             blocks_hit = {c[0] for c in items}
-            if n_blocks >= 2 and len(blocks_hit) == n_blocks:
+            if n_blocks.get(kind, 0) >= 2 and len(blocks_hit) == n_blocks[kind]:
                 first = items[0]
-                loc = "inception/" + role
+                loc = f"{kind}/{role}"
                 if code == "filters" and isinstance(k, tuple) and k[0] == "column":
                     root = d.add("argument_misuse", "error", loc, M_ARGUMENT, {"layer": role},
-                                 COLUMN_TITLES[role], COLUMN_TITLES[k[1]], node=first[7], order=90)
+                                 d.arch.column_title(role), d.arch.column_title(k[1]), node=first[7], order=90)
                 else:
                     root = d.add(code, first[9], loc, first[8], dict(first[4]), first[5], first[6], node=first[7], order=90)
                 for c in items:
@@ -857,20 +976,49 @@ class _Context:
                 continue
             for c in items:
                 bloc, code, role, k, a, exp, act, sn, tmpl, sev = c
-                src = _distinguishing_frame(sn, [self.match.get(rn.id) for rb2 in self.R.blocks
-                                                 for rn in rb2.nodes() if ref_location(rn).endswith("/" + role)])
-                loc = f"{bloc}/{role}"
+                kind = self.kind_of_bloc[bloc]
+                src = _distinguishing_frame(sn, [self.match.get(rn.id) for rb2 in self.R.blocks if names.kind(rb2) == kind
+                                                 for r2, rn in names.inner(rb2) if r2 == role])
                 args = dict(a)
                 if code == "filters" and isinstance(k, tuple) and k[0] == "column":
                     tmpl = M_SLIP_COLUMN
-                    args.update(column=COLUMN_TITLES[k[1]], layer=role)
+                    args.update(column=d.arch.column_title(k[1]), layer=role)
                 elif code == "filters" and is_typo(act, exp):
                     tmpl = M_TYPO
-                d.add(code, sev, loc, tmpl, args, exp, act, node=sn, source=src, order=self._block_order(bloc))
+                d.add(code, sev, self._block_loc(bloc, role), tmpl, args, exp, act, node=sn, source=src,
+                      order=self._block_order(bloc))
+
+    def _layer_cands(self, bloc, rbr, pairs, rfilters, extra_role, anchor) -> list:
+        """Differences between the layers of one reference branch and the student's."""
+        out = []
+        role_of = {id(n): ro for ro, n in rbr}
+        style_norms = self.d.arch.norms_are_style
+        for rn, sn in pairs:
+            if rn is None:
+                if sn is not None and not (style_norms and sn.op == "norm" and sn.a("norm") == "batchnorm"):
+                    out.append((bloc, "layer_extra", extra_role, _op_name(sn), dict(layer=_op_name(sn)), None, _op_name(sn), sn, M_EXTRA, "error"))
+                continue
+            role = role_of[id(rn)]
+            if sn is None:
+                out.append((bloc, "layer_missing", role, None, dict(layer=role), role, None, anchor, M_MISSING, "error"))
+                continue
+            self.match[rn.id] = sn
+            for code, sev, tmpl, a, exp, act in self.d.cmp(rn, sn):
+                key = act
+                if code == "filters":
+                    cols = [c for c in rfilters if rfilters[c] == act and c != role]
+                    key = ("column", cols[0]) if cols else ("value", act)
+                if code == "padding":
+                    a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
+                out.append((bloc, code, role, key, a, exp, act, sn, tmpl, sev))
+        return out
+
+    def _block_loc(self, bloc: str, role: str) -> str:
+        return self.loc_of_role.get((bloc, role), f"{bloc}/{role}")
 
     def _block_order(self, bloc):
         for i, (r, s) in enumerate(self.pairs):
-            if isinstance(r, Block) and block_location(r) == bloc:
+            if isinstance(r, Block) and self.d.names.bloc(r) == bloc:
                 return i + 1.5
         return 50
 
@@ -879,12 +1027,12 @@ class _Context:
         args = dict(a)
         if code == "filters" and isinstance(k, tuple) and k[0] == "column":
             tmpl = M_FILTERS
-        self.d.add(code, sev, f"{bloc}/{role}", tmpl, args, exp, act, node=sn, caused_by=root,
+        self.d.add(code, sev, self._block_loc(bloc, role), tmpl, args, exp, act, node=sn, caused_by=root,
                    order=self._block_order(bloc))
 
     def _block_row(self, loc, rb: Block, sb: Block, assign, rroles, args=None):
-        exp = block_filters(rb)
-        act = block_filters(sb)
+        exp = self.d.columns(rb)
+        act = self.d.columns(sb)
         if args is not None:
             exp = dict(args[1])
         branches = []
@@ -894,18 +1042,18 @@ class _Context:
                 continue
             layers = []
             rbr = rroles[ri]
-            pairs = align([n for _, n in rbr], sb.branches[si], node_cost, lambda x: 2.0, lambda x: 2.0)
+            pairs = align([n for _, n in rbr], sb.branches[si], self.d.node_cost, lambda x: 2.0, lambda x: 2.0)
             role_of = {id(n): ro for ro, n in rbr}
             for rn, sn in pairs:
                 if sn is None:
                     continue
                 role = role_of.get(id(rn), "extra") if rn is not None else "extra"
-                ok = rn is not None and not compare(rn, sn, self.d.subs)
+                ok = rn is not None and not self.d.cmp(rn, sn)
                 if args is not None and sn.op == "conv" and rn is not None:
-                    ok = ok or all(c[0] == "filters" for c in compare(rn, sn, self.d.subs))
+                    ok = ok or all(c[0] == "filters" for c in self.d.cmp(rn, sn))
                     ok = ok and sn.a("filters") == exp.get(role)
                 layers.append(BranchLayer(
-                    location=f"{loc}/{role}", type=sn.op, kernel=_j(sn.a("kernel") or sn.a("pool_size")),
+                    location=self._block_loc(loc, role) if hasattr(self, "loc_of_role") else f"{loc}/{role}", type=sn.op, kernel=_j(sn.a("kernel") or sn.a("pool_size")),
                     filters=sn.a("filters"), activation=sn.a("activation"), pool_type=sn.a("pool_type"),
                     argument=(args[0].get(sn.a("filters")) if args is not None and sn.op == "conv" else None), ok=bool(ok)))
             branches.append(layers)
@@ -928,7 +1076,7 @@ class _Context:
         used = set()
         reached = {id(r) for r, s in self.pairs[: self._reached()] if r is not None}
         for k, ra in enumerate(r_aux):
-            lname = f"loss{k + 1}"
+            lname = self.d.names.aux_names[k]
             r_attach = self.R.spine[ra.attach]
             if id(r_attach) not in reached:
                 continue
@@ -942,33 +1090,33 @@ class _Context:
                     best, best_c = j, c
             if best is None:
                 if mode == "required":
-                    d.add("aux_missing", "error", lname, M_AUX_MISSING, {}, block_location(r_attach) if isinstance(r_attach, Block) else ref_location(r_attach), None,
+                    d.add("aux_missing", "error", lname, M_AUX_MISSING, {}, self.d.names.loc(r_attach), None,
                           source=self._near_source(r_attach), order=60 + k)
                 continue
             used.add(best)
             sa = s_aux[best]
             s_attach = self.S.spine[sa.attach]
             r_of = s_to_r.get(id(s_attach))
-            exp_loc = block_location(r_attach) if isinstance(r_attach, Block) else ref_location(r_attach)
-            act_loc = (block_location(r_of) if isinstance(r_of, Block) else ref_location(r_of)) if r_of is not None else "an unexpected layer"
+            exp_loc = self.d.names.loc(r_attach)
+            act_loc = self.d.names.loc(r_of) if r_of is not None else "an unexpected layer"
             if r_of is not r_attach:
                 # hanging from what a branchless inception function built instead of a block
                 by_fn = self.no_branches if (self.no_branches is not None and not isinstance(s_attach, Block)
                                              and s_attach.source in self.fn_sources) else None
                 d.add("aux_position", "error", lname, M_AUX_POS, {}, exp_loc, act_loc,
                       node=sa.nodes[0] if sa.nodes else None, order=60 + k, caused_by=by_fn)
-            pairs = align(ra.nodes, sa.nodes, node_cost, lambda x: 2.0, self._gap_stu)
+            pairs = align(ra.nodes, sa.nodes, self.d.node_cost, lambda x: 2.0, self._gap_stu)
             for rn, sn in pairs:
                 if rn is not None and sn is not None:
                     self.match[rn.id] = sn
-                    for code, sev, tmpl, a, exp, act in compare(rn, sn, d.subs):
+                    for code, sev, tmpl, a, exp, act in self.d.cmp(rn, sn):
                         if code == "strides":
                             a = {"detail": "the head's map changes size"}
                         if code == "padding":
                             a = {"detail": f"a {_shape_s(sn.out_shape)} map"}
-                        d.add(code, sev, ref_location(rn), tmpl, a, exp, act, node=sn, order=60 + k + 0.1)
+                        d.add(code, sev, self.d.names.loc(rn), tmpl, a, exp, act, node=sn, order=60 + k + 0.1)
                 elif rn is not None:
-                    d.add("layer_missing", "error", ref_location(rn), M_MISSING, {"layer": _layer_desc(rn)}, _layer_desc(rn), None,
+                    d.add("layer_missing", "error", self.d.names.loc(rn), M_MISSING, {"layer": _layer_desc(rn)}, _layer_desc(rn), None,
                           source=sa.nodes[-1].source if sa.nodes else None, order=60 + k + 0.1)
                 elif sn is not None and sn.op not in ("reshape",):
                     d.add("layer_extra", "error", lname, M_EXTRA, {"layer": _op_name(sn)}, None, _op_name(sn), node=sn, order=60 + k + 0.1)
@@ -976,10 +1124,11 @@ class _Context:
             if j in used:
                 continue
             sev = "error" if mode in ("required", "forbidden") else "warning"
-            d.add("aux_extra", sev, f"loss{j + 1}" if mode != "forbidden" else "loss1", M_AUX_EXTRA, {}, None,
+            d.add("aux_extra", sev, d.arch.aux_name(j if mode != "forbidden" else 0), M_AUX_EXTRA, {}, None,
                   "auxiliary classifier", node=sa.nodes[0] if sa.nodes else None, order=70)
         if self.S.extra_outputs:
-            d.add("output_count", "error", "loss3/classifier", M_OUTPUTS, {}, 1 + len(r_aux),
+            main = self.R.graph.nodes.get(self.R.main_output) if self.R.main_output else None
+            d.add("output_count", "error", self.d.names.loc(main) if main is not None else "data", M_OUTPUTS, {}, 1 + len(r_aux),
                   len(self.S.graph.outputs), order=80)
 
     def _s_index_of(self, r_item):
@@ -1011,15 +1160,20 @@ class _Context:
             return
         cause = None
         text = error.get("message", "")
+        names = self.d.names
+
+        def in_block(f):
+            return names.is_function_loc(f.location) or names.block_of(f.location) is not None
+
         if roots and re.search(r"shape|oncatenat|ncompatible|dimension|rank", text, re.I):
             # a shape error: it follows from the first fault that makes shapes
             # disagree, or else from the latest fault before the place it stopped
-            if "oncatenat" in text:
-                cause = next((f for f in roots if f.location.startswith("inception") and f.code in SHAPE_CODES), None)
+            if re.search(r"oncatenat|\badd\b|Add|broadcast", text):
+                cause = next((f for f in roots if in_block(f) and f.code in SHAPE_CODES), None)
             cause = cause or next((f for f in reversed(roots) if f.code in SHAPE_CODES), None)
         loc = "data"
-        if cause is not None and cause.location.startswith("inception"):
-            loc = cause.location.split("/")[0] + "/output"
+        if cause is not None and in_block(cause):
+            loc = names.merge_location(cause.location)
         d.add("build_error", "error", loc, M_BUILD, {}, None, msg, source=src, caused_by=cause, order=95)
 
     # -- consequences: shapes downstream of a root ----------------------------------------
@@ -1027,19 +1181,19 @@ class _Context:
         """Where a location sits along the network, for "what comes before what"."""
         spine_locs = {}
         for i, it in enumerate(self.R.spine):
-            spine_locs[block_location(it) if isinstance(it, Block) else ref_location(it)] = i
+            spine_locs[self.d.names.loc(it)] = i
         if loc in spine_locs:
             return float(spine_locs[loc])
-        head = loc.split("/")[0]
-        if head in spine_locs:
-            return spine_locs[head] + 0.1
-        if loc.startswith("inception/"):
-            first = next((i for i, it in enumerate(self.R.spine) if isinstance(it, Block)), 0)
-            return first - 0.05
-        if loc.startswith("loss") and loc[4:5].isdigit():
-            k = int(loc[4]) - 1
-            if k < len(self.R.aux):
-                return self.R.aux[k].attach + 0.5
+        names = self.d.names
+        b = names.block_of(loc)
+        if b is not None and names.bloc(b) in spine_locs:
+            return spine_locs[names.bloc(b)] + 0.1
+        if names.is_function_loc(loc):
+            first = names.first_of_kind(loc.split("/", 1)[0])
+            return (first or 0) - 0.05
+        k = names.aux_index(loc)
+        if k is not None:
+            return self.R.aux[k].attach + 0.5
         return float("inf")
 
     def _shape_cause(self, loc: str):
@@ -1058,12 +1212,12 @@ class _Context:
                 continue
             rn = r.concat if isinstance(r, Block) else r
             sn = s.concat if isinstance(s, Block) else s
-            loc = block_location(r) if isinstance(r, Block) else ref_location(r)
+            loc = self.d.names.loc(r)
             ordered.append((loc, rn, sn))
         for ra in self.R.aux:
             for rn in ra.nodes:
                 if rn.id in self.match:
-                    ordered.append((ref_location(rn), rn, self.match[rn.id]))
+                    ordered.append((self.d.names.loc(rn), rn, self.match[rn.id]))
         for loc, rn, sn in ordered:
             if rn.out_shape is None or sn.out_shape is None:
                 continue
@@ -1081,10 +1235,11 @@ class _Context:
             if f.location == loc:
                 return f.order
         for i, (r, s) in enumerate(self.pairs):
-            if r is not None and (block_location(r) if isinstance(r, Block) else ref_location(r)) == loc:
+            if r is not None and self.d.names.loc(r) == loc:
                 return i + 1
-        if loc.startswith("loss"):
-            return 60 + int(loc[4]) - 1 + 0.2
+        k = self.d.names.aux_index(loc)
+        if k is not None:
+            return 60 + k + 0.2
         return 99
 
     def _params(self):
@@ -1118,7 +1273,7 @@ class _Context:
             if rn.op == "concat":
                 sb = self.block_match.get(rn.id)
                 sn = sb.concat if sb is not None else None
-            loc = ref_location(rn)
+            loc = self.d.names.loc(rn)
             rows.append(LayerRow(
                 location=loc, type=_type_name(rn), output_shape=_j(sn.out_shape) if sn is not None else None,
                 expected_output_shape=_j(rn.out_shape), params=sn.params if sn is not None else None,
@@ -1188,14 +1343,24 @@ def _first(items: list, n: int) -> str:
 
 
 def _summarise(locs: list) -> str:
-    """inception_4a, ..., inception_4e -> inception_4a-4e (consecutive blocks of a stage)."""
+    """Consecutive blocks of a stage in short: inception_4a, ..., inception_4e ->
+    inception_4a-e; conv4_block1, ..., conv4_block6 -> conv4_block1-6."""
+    def split(loc):
+        m = re.match(r"^(.*?)(\d+|[a-z])$", loc)
+        return (m.group(1), m.group(2)) if m else (loc, None)
+
+    def follows(a, b):
+        if a.isdigit() and b.isdigit():
+            return int(b) == int(a) + 1
+        return len(a) == len(b) == 1 and ord(b) == ord(a) + 1
+
     out, i = [], 0
     while i < len(locs):
+        prefix, n = split(locs[i])
         j = i
-        m = re.match(r"^(inception_\d)(\w)$", locs[i])
-        while m and j + 1 < len(locs):
-            n = re.match(r"^(inception_\d)(\w)$", locs[j + 1])
-            if not n or n.group(1) != m.group(1) or ord(n.group(2)) != ord(locs[j][-1]) + 1:
+        while n is not None and j + 1 < len(locs):
+            p2, n2 = split(locs[j + 1])
+            if p2 != prefix or n2 is None or not follows(split(locs[j])[1], n2):
                 break
             j += 1
         if j == i:
@@ -1203,7 +1368,7 @@ def _summarise(locs: list) -> str:
         elif j == i + 1:
             out += [locs[i], locs[j]]
         else:
-            out.append(f"{locs[i]}-{locs[j][-1]}")
+            out.append(f"{locs[i]}-{split(locs[j])[1]}")
         i = j + 1
     return ", ".join(out)
 

@@ -441,6 +441,11 @@ def _remove(g: Graph, nid: str):
     _rewire(g, nid, n.inputs[0] if n.inputs else nid)
 
 
+def remove_node(g: Graph, nid: str):
+    """Take a node out of ``g``, its consumers fed by its first input."""
+    _remove(g, nid)
+
+
 def simplify(g: Graph):
     """Fold activations, absorb BN after convs, drop pass-through ops, and
     recognise global pooling written as a pool over the whole map."""
@@ -490,7 +495,7 @@ def simplify(g: Graph):
         if n.op == "norm" and n.a("norm") == "batchnorm" and len(n.inputs) == 1:
             prev = g.nodes.get(n.inputs[0])
             if prev is not None and prev.op in ("conv", "dense") and len(cons.get(prev.id, [])) == 1:
-                g.nodes[prev.id] = replace(prev, attrs={**prev.attrs, "post_norm": "batchnorm"},
+                g.nodes[prev.id] = replace(prev, attrs={**prev.attrs, "post_norm": "batchnorm", "post_norm_name": n.name},
                                            params=prev.params)
                 _remove(g, nid)
                 cons = g.consumers()

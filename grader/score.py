@@ -33,7 +33,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .assignment import PARTS, Assignment
+from .assignment import Assignment
 from .report import Part
 
 FATAL = ("build_error", "timeout", "memory_limit", "no_model")
@@ -43,15 +43,6 @@ MISSING_CODES = ("layer_missing", "branch_missing", "aux_missing")
 #: make the element they are at count as wrong.
 NOT_A_FAULT_OF_ITS_OWN = ("output_shape", "params", "build_error")
 
-#: Locations of faults in the student's block function, which stand for the
-#: same role in every block (``inception/5x5``).
-FUNCTION_HEADS = ("inception",)
-#: The unit a part's summary counts in, and the unit of its groups.
-UNITS = {
-    "stem": ("layers", None), "inception": ("layers", "blocks"), "blocks": ("blocks", None),
-    "layout": ("blocks and pools", None), "aux": ("layers", "heads"), "head": ("layers", None),
-    "params": ("", None),
-}
 
 M_SUMMARY = "{present} of {total} {unit} present, {correct} correct"
 M_SUMMARY_GROUPED = "{groups_present} of {groups} {group_unit} present; {present} of {total} {unit}, {correct} correct"
@@ -71,30 +62,8 @@ class Element:
     kind: str  # what [weights.<part>] weighs it by: conv, pool, norm, 5x5, output, block, ...
     present: bool
     group: str = ""  # the block or head it belongs to (for the summary)
-
-
-def part_of(code: str, location: str) -> str:
-    if code in FATAL:
-        return "layout"
-    if location == "total":
-        return "params"
-    if location == "data":
-        return "layout"
-    if location.startswith(("conv1", "pool1", "conv2", "pool2")):
-        return "stem"
-    if location.startswith("inception/"):
-        return "inception"
-    if re.match(r"^inception_\d\w$", location):
-        return "layout"  # a whole block missing or extra
-    if location.startswith("inception_"):
-        return "blocks"
-    if location.startswith(("pool3", "pool4")):
-        return "layout"
-    if location.startswith(("loss1", "loss2")):
-        return "aux"
-    if location.startswith(("pool5", "loss3")):
-        return "head"
-    return "layout"
+    role: str = ""  # for a layer of a block: its role in the block (5x5, 1_conv, add)
+    block_kind: str = ""  # for a block or a layer of one: the block's kind (inception, identity_block)
 
 
 def deduction(f, assignment: Assignment) -> float:
@@ -110,25 +79,30 @@ def _root(f):
     return f
 
 
-def _at(e: Element, location: str) -> bool:
+def _at(e: Element, location: str, inside: dict) -> bool:
     """Whether a finding at ``location`` is about element ``e``: the element
-    itself, a layer inside it (a block), or the same role made by the student's
-    function in every block (``inception/5x5`` is about ``inception_3a/5x5``)."""
-    if location == e.location or (e.kind == "block" and location.startswith(e.location + "/")):
+    itself, a layer inside it (a block: ``inside`` maps a layer's location to
+    its block's), or the same role made by the student's block function in
+    every block of its kind (``inception/5x5`` is about ``inception_3a/5x5``)."""
+    if location == e.location or (e.kind == "block" and inside.get(location) == e.location):
         return True
     if e.group and location == e.group:
         return True
     head, _, role = location.partition("/")
-    return head in FUNCTION_HEADS and e.location.endswith("/" + role)
+    return bool(e.role) and head == e.block_kind and role == e.role
 
 
 def _is_missing(f) -> bool:
     return f.code in MISSING_CODES or (f.code == "norm_type" and f.actual == "none")
 
 
-def score(findings, elements, assignment: Assignment, *, failed: bool) -> tuple[list[Part], list[float]]:
-    """(parts, the points each finding cost, in the order given)."""
+def score(findings, elements, assignment: Assignment, *, failed: bool, part_of) -> tuple[list[Part], list[float]]:
+    """(parts, the points each finding cost, in the order given); ``part_of``
+    maps a finding's (code, location) to its part (the diagnosis' PartMap)."""
+    specs = {p.name: p for p in assignment.arch.parts}
+    PARTS = list(specs)
     points = {name: assignment.parts.get(name, 0.0) for name in PARTS}
+    inside = {e.location: e.group for e in elements if e.group}
     weights = assignment.weights
     by_part: dict = {name: [e for e in elements if e.part == name] for name in PARTS}
 
@@ -161,7 +135,7 @@ def score(findings, elements, assignment: Assignment, *, failed: bool) -> tuple[
         elif f.caused_by is None and f.code not in FATAL:
             dd = deduction(f, assignment)
             if _is_missing(f):
-                lost = sum(elem_credit(e) for e in elements if not e.present and _at(e, f.location))
+                lost = sum(elem_credit(e) for e in elements if not e.present and _at(e, f.location, inside))
                 taken[part] += max(0.0, dd - lost)
                 deds.append(round(max(dd, lost), 4))
                 continue
@@ -173,14 +147,14 @@ def score(findings, elements, assignment: Assignment, *, failed: bool) -> tuple[
             if f.code in FATAL:
                 deds[i] = round(sum(points.values()), 4)
                 break
-    wrong = _wrong(findings, elements, parts_of)
+    wrong = _wrong(findings, elements, parts_of, inside)
     out = []
     for name in PARTS:
         if points[name] <= 0:
             continue
         es = by_part[name]
         got = 0.0 if failed else max(0.0, credit[name] - taken[name])
-        out.append(_part(name, es, wrong, points[name], _floor(got), coverage[name], gate[name], credit[name],
+        out.append(_part(specs[name], es, wrong, points[name], _floor(got), coverage[name], gate[name], credit[name],
                          min(taken[name], credit[name]), failed,
                          sum(1 for f, p in zip(findings, parts_of) if p == name and f.caused_by is None
                              and f.code not in FATAL and deduction(f, assignment) > 0),
@@ -188,7 +162,7 @@ def score(findings, elements, assignment: Assignment, *, failed: bool) -> tuple[
     return out, deds
 
 
-def _wrong(findings, elements, parts_of) -> set:
+def _wrong(findings, elements, parts_of, inside) -> set:
     """Locations of the elements that are there but have a fault of their own
     part (the summary's "correct" counts the others)."""
     part_by_id = {id(f): p for f, p in zip(findings, parts_of)}
@@ -202,7 +176,7 @@ def _wrong(findings, elements, parts_of) -> set:
         if not e.present:
             continue
         for f, root_part, repeated in faulty:
-            if (root_part == e.part or repeated) and _at(e, f.location):
+            if (root_part == e.part or repeated) and _at(e, f.location, inside):
                 out.add((e.part, e.location))
                 break
     return out
@@ -217,12 +191,12 @@ def _num(x: float) -> str:
     return f"{round(x, 1):g}"
 
 
-def _part(name, es, wrong, points, got, coverage, gate, credit, deducted, failed, n_roots, params_lost) -> Part:
-    unit, group_unit = UNITS.get(name, ("elements", None))
+def _part(spec, es, wrong, points, got, coverage, gate, credit, deducted, failed, n_roots, params_lost) -> Part:
+    name, unit, group_unit = spec.name, spec.unit, spec.group_unit
     present = [e for e in es if e.present]
     correct = [e for e in present if (e.part, e.location) not in wrong]
     args = {"present": len(present), "total": len(es), "correct": len(correct), "unit": unit}
-    if name == "params":
+    if spec.role == "params":
         tmpl = (M_SUMMARY_PARAMS_NONE if not present else M_SUMMARY_PARAMS_BAD if params_lost else M_SUMMARY_PARAMS_OK)
     elif group_unit:
         groups = list(dict.fromkeys(e.group for e in es))
@@ -235,7 +209,7 @@ def _part(name, es, wrong, points, got, coverage, gate, credit, deducted, failed
     if gate < 1.0 and not failed:
         args["gate"] = f"{round(100 * gate)}%"
         extra.append(M_GATE)
-    if deducted > 0 and not failed and name != "params":
+    if deducted > 0 and not failed and spec.role != "params":
         args.update(deducted=_num(deducted), count=n_roots)
         extra.append(M_DEDUCTED)
     summary = "; ".join([tmpl.format(**args)] + [t.format(**args) for t in extra])
@@ -250,7 +224,7 @@ def _part(name, es, wrong, points, got, coverage, gate, credit, deducted, failed
                 missing.append(e.group)
             continue
         missing.append(e.location)
-    return Part(name, got, points, PARTS[name], unit=unit, total=len(es), present=len(present),
+    return Part(name, got, points, spec.title, unit=unit, total=len(es), present=len(present),
                 correct=len(correct), coverage=round(coverage, 4), gate=round(gate, 4), credit=round(credit, 4),
                 deducted=round(deducted, 4), summary=summary, template=tmpl, extra_templates=extra, args=args,
                 missing=missing[:60], wrong=sorted(loc for p, loc in wrong if p == name)[:60])

@@ -126,8 +126,6 @@ def part_chart(parts: list[dict]) -> dict:
 # the page
 # ---------------------------------------------------------------------------
 def _context(reports, assignment, collect_rows) -> dict:
-    from ..assignment import PARTS
-
     ok = [(sid, r) for sid, r, _ in reports if r is not None]
     unreadable = [(sid, problem) for sid, r, problem in reports if r is None]
     students = []
@@ -167,8 +165,8 @@ def _context(reports, assignment, collect_rows) -> dict:
             sums[p.name] += p.score
             counts[p.name] += 1
             maxs[p.name] = max(maxs.get(p.name, 0.0), p.max_score)
-            titles.setdefault(p.name, p.title or PARTS.get(p.name, p.name))
-    order = [n for n in PARTS if n in sums] + sorted(set(sums) - set(PARTS))
+            titles.setdefault(p.name, p.title or p.name)
+    order = list(titles)  # rubric order, as the reports list their parts
     parts = [{"name": n, "title": titles[n], "mean": sums[n] / counts[n], "max": maxs[n]} for n in order]
     # the problems students share: root findings by (code, location)
     groups: dict = {}

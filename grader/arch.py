@@ -1,0 +1,195 @@
+"""What the engine knows of an architecture: one small interface.
+
+The engine (tracing, the canonical graph, block and spine discovery,
+alignment, root causes, scoring, rendering) knows graphs, merge blocks (a
+``Concatenate`` or an ``Add`` of branches that start from one tensor), spines
+and side heads. Everything that belongs to one architecture lives in its
+folder under ``reference/`` (``reference/googlenet/``, ``reference/resnet50/``,
+...), whose ``__init__`` exposes ``ARCHITECTURE``, an :class:`Architecture`:
+
+- how to build its reference in the tracing child (``reference_script``);
+- its location names (read from the reference's layer names: ``location``);
+- its block kinds and their roles (``block_kind``; a role is what a layer's
+  location adds to its block's location: ``5x5``, ``1_conv``, ``add``);
+- its rubric parts (``parts``: each has a role in the network: stem, module,
+  config, layout, aux, head, params) and the block configuration it grades
+  (``columns``: a block's filter counts by column);
+- its block functions, as the child probes them (``probes``) and as the
+  diagnosis reads the probe (``probe_expectations``, ``named_values``);
+- its paper table for ``grader reference`` (``table``), its messages.
+
+An assignment file names its architecture (``[assignment] architecture``); a
+new architecture is a new folder, never a change to the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+#: The roles a rubric part can have; the engine credits elements by role.
+PART_ROLES = ("stem", "module", "config", "layout", "aux", "head", "params")
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One rubric part of an architecture."""
+
+    name: str  # its key in the assignment file's [parts]
+    title: str
+    role: str  # one of PART_ROLES
+    points: float  # the default points
+    unit: str = "layers"  # what its summary counts
+    group_unit: str | None = None  # what its elements are grouped in (blocks, heads)
+
+    def __post_init__(self):
+        if self.role not in PART_ROLES:
+            raise ValueError(f"part {self.name}: role {self.role!r} is not one of {PART_ROLES}")
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A block function the child calls alone, with argument values chosen so
+    that each filter count names the argument it came from.
+
+    ``signatures`` are tried in order against the function's parameters after
+    the input: each is ``{"name", "args": [values...]}`` (a list value is
+    passed as one tuple argument); the child names each argument after the
+    student's own parameter (``filters[1]`` inside a tuple).
+    """
+
+    kind: str  # the block kind (or segment) it builds: inception, identity_block, dense_block, ...
+    names: tuple  # default function / Layer class names
+    input_shape: tuple  # (h, w, c) of the probe's input
+    signatures: tuple  # ({"name": "six", "args": [11, 13, ...]}, ...)
+    returns_count: bool = False  # it returns (tensor, filter count)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What an assignment file of this architecture defaults to."""
+
+    name: str
+    entry_files: tuple
+    objects: tuple
+    builders: tuple
+
+
+class Architecture:
+    """The base of every architecture; defaults suit networks whose reference
+    layers carry the location names (Keras names)."""
+
+    name: str = ""
+    title: str = ""
+    parts: tuple = ()  # PartSpec, in report order
+    defaults: Defaults | None = None
+    #: function-level locations: faults of the student's block function are at "<kind>/<role>"
+    function_kinds: tuple = ()
+    #: the merges that make a block: ("concat",) (inception modules, dense layers) or ("add",) (residual blocks)
+    merge_ops: tuple = ("concat",)
+    #: BatchNormalization anywhere is a matter of style (GoogLeNet), or every
+    #: BatchNormalization of the reference is part of the network (ResNet, DenseNet)
+    norms_are_style: bool = True
+    #: words of the reports: what a block is called, what its configuration is checked against
+    block_word: str = "block"
+    table_word: str = "the paper's table"
+    column_titles: dict = {}
+    messages: dict = {}
+
+    # -- the reference ---------------------------------------------------------------
+    def reference_script(self, assignment) -> str:
+        """Python code, run in the tracing child with the repository on its path,
+        that builds the reference model as ``model``."""
+        raise NotImplementedError
+
+    def adjust_reference(self, graph, assignment):
+        """The canonical reference graph, adjusted for the assignment's options."""
+        return graph
+
+    def source_files(self) -> list:
+        """The files whose content the reference cache key covers."""
+        return []
+
+    # -- names ---------------------------------------------------------------------
+    def display_name(self, name: str) -> str:
+        return name
+
+    def location(self, node) -> str:
+        if node.op == "input":
+            return "data"
+        return self.display_name(node.name)
+
+    def block_kind(self, block, roles: list) -> str:
+        """The kind of a reference block, given its branches' roles."""
+        return self.function_kinds[0] if self.function_kinds else "block"
+
+    def columns(self, block, roles: list | None = None) -> dict:
+        """The block configuration (filter counts by column) of a block: of the
+        reference from its roles, of a student's block from its structure."""
+        out = {}
+        if roles is not None:
+            for br in roles:
+                for role, n in br:
+                    if n.op == "conv":
+                        out[role] = n.a("filters")
+        return out
+
+    def column_title(self, column: str) -> str:
+        return self.column_titles.get(column, column)
+
+    def block_name(self, location: str) -> str:
+        """A block in a message ("conv4_block6 is missing")."""
+        return f"{self.block_word} {location}"
+
+    def aux_name(self, k: int) -> str:
+        """The location of the k-th (0-based) auxiliary head the reference does not have."""
+        return f"aux{k + 1}"
+
+    # -- block functions ------------------------------------------------------------
+    probes: tuple = ()
+
+    def probe_expectations(self, probe: dict) -> dict:
+        """role -> the filter count a correct function gives it, for the probe's arguments."""
+        return {}
+
+    def named_values(self, probe: dict) -> dict:
+        """value -> the argument (or expression of arguments) it stands for."""
+        return {v: a for a, v in (probe.get("arguments") or {}).items() if isinstance(v, int)}
+
+    def argument_of(self, role: str, probe: dict) -> str | None:
+        """The argument a role's filters should come from."""
+        return None
+
+    def expected_count(self, probe: dict) -> int | None:
+        """The filter count a correct block function returns, for the probe's arguments."""
+        return None
+
+    # -- the paper's table -------------------------------------------------------------
+    def table(self, assignment=None):
+        return None
+
+    def message(self, key: str, default: str) -> str:
+        return self.messages.get(key, default)
+
+
+_CACHE: dict = {}
+
+
+class ArchitectureError(ValueError):
+    pass
+
+
+def get(name: str) -> Architecture:
+    """The architecture of ``reference/<name>/`` (its ``ARCHITECTURE``)."""
+    if name not in _CACHE:
+        if not name.isidentifier():
+            raise ArchitectureError(f"not an architecture name: {name!r}")
+        try:
+            mod = importlib.import_module(f"reference.{name}.arch")
+        except ModuleNotFoundError as e:
+            raise ArchitectureError(f"unknown architecture {name!r}: there is no reference/{name}/arch.py ({e})") from None
+        arch = getattr(mod, "ARCHITECTURE", None)
+        if not isinstance(arch, Architecture):
+            raise ArchitectureError(f"reference/{name}/arch.py defines no ARCHITECTURE")
+        _CACHE[name] = arch
+    return _CACHE[name]
