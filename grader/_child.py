@@ -9,7 +9,16 @@ student's inception function, and writes one JSON document (schema
 
 Nothing here is trusted by the parent: the student's code runs in this very
 process and could rewrite any of it. The parent validates the JSON, recomputes
-what follows from the layer configs, and never unpickles anything.
+what follows from the layer configs, checks every source line against the
+submission's files, and never unpickles anything.
+
+The trace is sealed: the parent leaves a fresh random key in the scratch folder
+for each run (``seal_file`` in the request); it is read into an HMAC object and
+deleted before any student code runs, and the trace goes out as
+``grader.trace-seal/1 <hmac-sha256 hex>\n<json>``. A submission that writes a
+trace of its own, or replays one from another run, cannot seal it. (One that
+digs the HMAC object out of this process's memory can: see the README's sandbox
+section for what the parent then still checks.)
 """
 
 from __future__ import annotations
@@ -27,6 +36,16 @@ import types
 _dumps = json.dumps
 _fdopen = os.fdopen
 _exit = os._exit
+try:  # the C HMAC: its key lives in OpenSSL, never as a Python object
+    from _hashlib import hmac_new as _hmac_new
+except ImportError:  # pragma: no cover - Python built without OpenSSL
+    import hmac as _hmac
+
+    def _hmac_new(key, digestmod):
+        return _hmac.new(key, digestmod=digestmod)
+
+SEAL_PREFIX = b"grader.trace-seal/1 "
+SEAL_BYTES = 32
 
 TRACE_SCHEMA = "grader.trace/1"
 MAX_NODES = 20000
@@ -98,6 +117,8 @@ class Tracer:
         self.busy = False
         self.notes: list[dict] = []
         self.overflow = False
+        self.hooks: list[tuple] = []  # (owner, attribute, our hook), see install()
+        self.called: set[int] = set()  # id() of every layer and op whose call was recorded
 
     # -- identities and sources ------------------------------------------------
     def tid(self, t) -> str:
@@ -305,6 +326,8 @@ class Tracer:
         node["inputs"] = in_ids
         node["in_shapes"] = [_shape(t) for t in ins]
         node["_obj"] = obj
+        self.called.add(id(obj))
+        self.keep.append(obj)
         self.stack.append(node)
         return node
 
@@ -443,10 +466,49 @@ class Tracer:
                     tracer.aliases.append([tracer.tid(t), inner])
             return res
 
-        Layer.__call__ = layer_call
-        Operation.symbolic_call = symbolic_call
-        Layer.__init__ = layer_init
-        kbackend.compute_output_spec = compute_output_spec
+        self.hooks = [(Layer, "__call__", layer_call), (Operation, "symbolic_call", symbolic_call),
+                      (Layer, "__init__", layer_init), (kbackend, "compute_output_spec", compute_output_spec)]
+        for owner, attr, hook in self.hooks:
+            setattr(owner, attr, hook)
+
+    def restore_hooks(self) -> list[str]:
+        """Put back what the submission undid: hooks removed or replaced, the
+        recording switched off, Keras imported afresh (its new classes get
+        hooks of their own). Returns what was found out of place."""
+        from keras.src import backend as kbackend
+        from keras.src.layers.layer import Layer
+        from keras.src.ops.operation import Operation
+
+        wrong = []
+        if self.busy:
+            wrong.append("recording switched off")
+            self.busy = False
+        if [o for o, _, _ in self.hooks] != [Layer, Operation, Layer, kbackend]:
+            wrong.append("Keras imported again")
+            self.install()
+            return wrong
+        for owner, attr, hook in self.hooks:
+            if getattr(owner, attr, None) is not hook:
+                wrong.append(f"{getattr(owner, '__name__', owner)}.{attr}")
+                setattr(owner, attr, hook)
+        return wrong
+
+    def unrecorded(self, fn) -> list:
+        """The operations of a functional model (and of the functional models
+        inside it) whose call the tracer never recorded."""
+        out, seen, todo = [], set(), [fn]
+        while todo:
+            f = todo.pop()
+            for op in getattr(f, "_operations", None) or []:
+                if id(op) in seen or type(op).__name__ == "InputLayer":
+                    continue
+                seen.add(id(op))
+                if id(op) not in self.called:
+                    out.append(op)
+                inner = functional_of(op)
+                if inner is not None:
+                    todo.append(inner)
+        return out
 
 
 # -- training and download stand-ins ----------------------------------------------------
@@ -659,17 +721,59 @@ def is_functional(model):
     )
 
 
+def functional_of(obj):
+    """The functional graph behind a model or layer (a Sequential's own), or None."""
+    fn = getattr(obj, "_functional", None)
+    if fn is None and hasattr(obj, "_operations") and getattr(obj, "inputs", None):
+        fn = obj
+    return fn if fn is not None and getattr(fn, "outputs", None) else None
+
+
+def retrace_functional(fn, tracer: Tracer):
+    """Run a functional model's graph again, layer by layer, on fresh inputs
+    (nested functional models are walked into, not called whole, so that their
+    layers are recorded too); returns (inputs, outputs) ids."""
+    import keras
+
+    def op_fn(op):
+        inner = functional_of(op)
+        if inner is None:
+            return op
+        return lambda *a, **k: inner._run_through_graph(tracer.flat_tensors(a[:1]), operation_fn=op_fn)
+
+    tracer.reset()
+    tracer.called = set()  # only this run counts for the check that follows it
+    fresh = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype) for t in tracer.flat_tensors(fn.inputs)]
+    out = fn._run_through_graph(fresh, operation_fn=op_fn)
+    return [tracer.tid(t) for t in fresh], [tracer.tid(t) for t in tracer.flat_tensors(out)]
+
+
 def trace_model(model, tracer: Tracer, req: dict):
     """Fill the tracer with the model's graph; return (inputs, outputs) ids."""
     import keras
 
-    fn = getattr(model, "_functional", None)
-    if fn is None and hasattr(model, "_operations") and getattr(model, "inputs", None):
-        fn = model
-    if fn is not None and getattr(fn, "outputs", None):
-        ins = [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)]
-        outs = [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
+    # The submission ran in this process: it may have undone the hooks, or
+    # switched the recording off, before building its model. Then the model is
+    # traced again from a fresh input, with the hooks back in place, so that
+    # it is graded as what it is (without the lines the hooks would have seen).
+    undone = tracer.restore_hooks()
+    fn = functional_of(model)
+    if fn is not None:
+        if not undone and not tracer.unrecorded(fn):
+            ins = [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)]
+            outs = [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
+            return ins, outs
+        missed = len(tracer.unrecorded(fn))
+        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone) or f"{missed} calls unrecorded",
+                             "source": None})
+        ins, outs = retrace_functional(fn, tracer)
+        left = tracer.unrecorded(fn)
+        if left:  # a call that still escapes the hooks: grade nothing rather than part of a model
+            raise RuntimeError(f"the submission kept the tracer from recording its model "
+                               f"({len(left)} layer calls, e.g. {type(left[0]).__name__}, unrecorded)")
         return ins, outs
+    if undone:
+        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone), "source": None})
     # Subclassed (or unbuilt Sequential): call it on a symbolic input.
     tracer.reset()
     shape = tuple(req["input_shape"])
@@ -780,15 +884,46 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
 # -- main ------------------------------------------------------------------------------------
 
 
+def take_seal(path):
+    """The run's seal: read the key file, delete it, and keep the key only
+    inside an HMAC object (the bytes read are zeroed). None without a key file."""
+    if not path:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    key = bytearray(SEAL_BYTES)
+    try:
+        n = os.readv(fd, [key])
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    try:
+        return _hmac_new(key, digestmod="sha256") if n == SEAL_BYTES else None
+    finally:
+        key[:] = bytes(SEAL_BYTES)
+
+
 def main(argv):
     t0 = time.time()
-    req = json.loads(open(argv[1], encoding="utf-8").read())
+    with open(argv[1], encoding="utf-8") as f:
+        req = json.loads(f.read())
+    # First of all, long before the student's first line: the key leaves the disk.
+    seal = take_seal(req.get("seal_file"))
     out_fd = int(req.get("result_fd", 3))
     result: dict = {"schema": TRACE_SCHEMA, "status": "failed", "error": None, "notes": [], "found": None,
                     "candidates": [], "graph": None, "probe": None, "timings": {}}
 
     def emit():
         data = _dumps(result, default=_jsonable).encode("utf-8")
+        if seal is not None:
+            mac = seal.copy()
+            mac.update(data)
+            data = SEAL_PREFIX + mac.hexdigest().encode("ascii") + b"\n" + data
         try:
             with _fdopen(out_fd, "wb", closefd=True) as f:
                 f.write(data)

@@ -129,7 +129,15 @@ def status_kb(pid: int | str, keys: tuple[bytes, ...]) -> int:
 
 
 def own_fds() -> set[int]:
-    return {int(x) for x in os.listdir("/proc/self/fd")}
+    """The open descriptors (not the one the listing itself used, closed by now)."""
+    out = set()
+    for fd in (int(x) for x in os.listdir("/proc/self/fd")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        out.add(fd)
+    return out
 
 
 def _descendants(root: int) -> list[int]:
@@ -444,6 +452,8 @@ class Zygote:
         null = os.open("/dev/null", os.O_RDONLY)
         for src, dst in ((null, 0), (out_w, 1), (err_w, 2), (res_w, 3)):
             os.dup2(src, dst)  # inheritable
+        for fd in {null, out_w, err_w, res_w} - {0, 1, 2, 3}:
+            os.close(fd)  # the originals: fds 0-3 are the only ways out
         keep = {0, 1, 2, 3} | self.base_fds
         for fd in own_fds() - keep - {job_fd}:
             try:
@@ -476,6 +486,8 @@ class Zygote:
             os.close(fd)
             pos += size
         os.umask(umask)
+        # the job held the run's seal key among its files: leave no copy in memory
+        data[:] = bytes(len(data))
         del data
         os.chdir(self.scratch)
         import resource

@@ -184,7 +184,8 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
     elif status in ("no_model", "crashed", "invalid"):
         cands = t.get("candidates") or []
         detail = res.detail or ("the file defines " + ", ".join(cands[:12]) if cands else "the file defines no function, class or model")
-        detail += f"; name it one of {', '.join(assignment.objects[:3])} or define {', '.join(assignment.builders[:3])}()"
+        if status != "invalid":  # a refused trace is not a naming problem
+            detail += f"; name it one of {', '.join(assignment.objects[:3])} or define {', '.join(assignment.builders[:3])}()"
         fatal = dg.F("no_model", "error", "data", dg.M_NO_MODEL, {"location": "data", "detail": detail}, None, None)
         if status == "crashed" and res.returncode not in (0, None):
             fatal = dg.F("build_error", "error", "data", dg.M_BUILD, {"location": "data", "actual": res.detail}, None, res.detail)

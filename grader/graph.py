@@ -567,3 +567,35 @@ def check_shapes(g: Graph):
             raise TraceError(f"trace claims {n.cls} output {n.out_shape} from input {n.in_shape} with {n.attrs}")
         if n.op == "conv" and n.a("conv_type") == "conv" and n.a("filters") and n.out_shape[3] != n.a("filters"):
             raise TraceError(f"trace claims {n.out_shape[3]} channels from a conv with {n.a('filters')} filters")
+
+
+def check_wiring(g: Graph) -> None:
+    """A traced model hangs together: raise TraceError naming the first place
+    where it does not. Every output of a complete model is reached from one of
+    its inputs, and every layer whose parameters or output follow from its
+    input (conv, dense, pool, norm, global pooling) has an input in the graph
+    whose shape is the one the layer claims to have received, so parameter
+    counts recomputed from the configs rest on shapes that really flowed."""
+    for n in g.nodes.values():
+        if n.op not in ("conv", "dense", "pool", "norm", "gap"):
+            continue
+        src = g.nodes.get(n.inputs[0]) if n.inputs else None
+        if src is None or n.in_shape is None:
+            raise TraceError(f"{n.cls} {n.name!r} has no input in the graph")
+        if src.out_shape is not None and tuple(src.out_shape) != tuple(n.in_shape):
+            raise TraceError(f"{n.cls} {n.name!r} claims input {list(n.in_shape)} where its input "
+                             f"{src.cls} {src.name!r} gives {list(src.out_shape)}")
+    if g.partial:
+        return
+    reached = set(g.inputs)
+    cons = g.consumers()
+    todo = list(g.inputs)
+    while todo:
+        for c in cons.get(todo.pop(), []):
+            if c not in reached:
+                reached.add(c)
+                todo.append(c)
+    for o in g.outputs:
+        if o not in reached:
+            n = g.nodes[o]
+            raise TraceError(f"the output {n.cls} {n.name!r} is not connected to the model's input")

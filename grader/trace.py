@@ -5,16 +5,33 @@ files in its scratch folder and writes one JSON document to file descriptor 3.
 Only that channel counts: the submission's stdout, stderr and exit status never
 make a result. The JSON is size-capped and validated here before anything uses
 it; nothing from the child is ever unpickled.
+
+What is believed, in order (see the README's sandbox section):
+
+- the seal: each run gets a fresh random key (``SEAL_NAME`` among its files,
+  read and deleted by the tracer before the submission's first line); a trace
+  without this run's HMAC is not the tracer's and is refused;
+- the places: every layer's call line, construction line and stack frame is a
+  line of one of the submission's own files that can do it (a call, an
+  operator, a subscript; a line of code for outer frames);
+- the wiring: the model's outputs are reached from its input, and each
+  layer's input shape is what its input gives (``graph.check_wiring``).
+
+A trace that fails any of these is refused as a whole (``invalid``: graded as
+no model): a forged trace never earns part of a score.
 """
 
 from __future__ import annotations
 
+import ast
+import hmac
 import json
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import graph, sandbox
 from .assignment import Assignment
 from .submission import Submission
 
@@ -22,6 +39,9 @@ TRACE_SCHEMA = "grader.trace/1"
 CHILD = Path(__file__).with_name("_child.py")
 CHILD_IN_SANDBOX = "/opt/grader/_child.py"
 REQUEST_NAME = ".grader_request.json"
+SEAL_NAME = ".grader_seal"
+SEAL_PREFIX = b"grader.trace-seal/1 "  # as in _child.py
+SEAL_BYTES = 32
 MAX_NODES = 20000
 MAX_RESULT_BYTES = 32 * 1024 * 1024
 
@@ -116,6 +136,104 @@ def validate(doc) -> dict:
     return doc
 
 
+def unseal(data: bytes, key: bytes) -> bytes:
+    """The trace's JSON, when ``data`` carries this run's seal; TraceInvalid otherwise."""
+    head, sep, body = data.partition(b"\n")
+    if not sep or not head.startswith(SEAL_PREFIX):
+        raise TraceInvalid("it does not carry the tracer's seal (the program wrote a trace of its own)")
+    want = hmac.new(key, body, "sha256").hexdigest().encode("ascii")
+    if not hmac.compare_digest(head[len(SEAL_PREFIX):], want):
+        raise TraceInvalid("its seal is not this run's (the program wrote or replayed a trace of its own)")
+    return body
+
+
+# Expressions that can run code, so that a layer can be called or built on their line.
+_CAN_CALL = (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Compare, ast.AugAssign)
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+             ast.With, ast.AsyncWith, ast.Try, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+class _Lines:
+    """Which lines of the submission's files can do what a trace says happened there."""
+
+    def __init__(self, files: dict):
+        self.files = files
+        self.cache: dict = {}
+
+    def _of(self, name: str):
+        if name not in self.cache:
+            calls = code = None
+            data = self.files.get(name)
+            if data is not None and name.endswith(".py"):
+                tree = None
+                for src in (data, data.decode("utf-8", "replace")):
+                    try:
+                        tree = ast.parse(src)
+                        break
+                    except (SyntaxError, ValueError):
+                        continue
+                if tree is not None:
+                    calls, code = set(), set()
+                    for n in ast.walk(tree):
+                        end = getattr(n, "end_lineno", None) or getattr(n, "lineno", 0)
+                        if isinstance(n, _CAN_CALL):
+                            calls.update(range(n.lineno, end + 1))
+                        if isinstance(n, (ast.expr, ast.stmt)) and not isinstance(n, _COMPOUND):
+                            code.update(range(n.lineno, end + 1))
+            self.cache[name] = (calls, code)
+        return self.cache[name]
+
+    def problem(self, src, *, call: bool) -> str | None:
+        if src is None:
+            return None
+        calls, code = self._of(src["file"])
+        where = f"{src['file']}:{src['line']}"
+        if calls is None:
+            return f"{where}, which is not a Python file of the submission"
+        if src["line"] not in (calls if call else code):
+            return f"{where}, which is not a line that {'calls or builds anything' if call else 'runs code'}"
+        return None
+
+
+def check_places(doc: dict, files: dict) -> None:
+    """Every place the trace gives for a layer is a line of the submission that
+    can call or build it; raise TraceInvalid naming the first that is not."""
+    lines = _Lines(files)
+    for what in ("graph", "probe"):
+        g = doc.get(what)
+        if not isinstance(g, dict):
+            continue
+        for n in g.get("nodes") or []:
+            checks = [(n.get("source"), True), (n.get("ctor"), True)]
+            checks += [(f, i == 0) for i, f in enumerate(n.get("stack") or [])]
+            for src, call in checks:
+                p = lines.problem(src, call=call)
+                if p:
+                    raise TraceInvalid(f"it places {n['class']} {str(n.get('name', ''))[:60]!r} at {p}")
+        for src in g.get("input_sources") or []:
+            p = lines.problem(src, call=True)
+            if p:
+                raise TraceInvalid(f"it places the model's input at {p}")
+
+
+def check_wiring(doc: dict) -> None:
+    """The traced graphs hang together (``graph.check_wiring``); raise TraceInvalid otherwise.
+    A trace whose configs contradict its shapes is left to the report (``graph.TraceError``)."""
+    for what in ("graph", "probe"):
+        g = doc.get(what)
+        if not isinstance(g, dict) or g.get("nodes") is None:
+            continue
+        partial = bool(g.get("partial")) if what == "graph" else bool(g.get("error"))
+        try:
+            built = graph.build(g, partial=partial)
+        except graph.TraceError:
+            continue
+        try:
+            graph.check_wiring(built)
+        except graph.TraceError as e:
+            raise TraceInvalid(f"its {'model' if what == 'graph' else 'probe'} does not hang together ({e})") from None
+
+
 def child_env() -> dict:
     return {
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -128,17 +246,25 @@ def child_env() -> dict:
     }
 
 
+def run_files(sub: Submission, assignment: Assignment, extra_request: dict | None = None) -> tuple[dict, bytes]:
+    """The files of one run (the submission's, the request, a fresh seal key) and the key."""
+    key = secrets.token_bytes(SEAL_BYTES)
+    req = dict(assignment.request())
+    req.update({"entry": sub.entry, "root": ".", "result_fd": 3, "seal_file": SEAL_NAME})
+    if extra_request:
+        req.update(extra_request)
+    files = dict(sub.files)
+    files[REQUEST_NAME] = json.dumps(req).encode()
+    files[SEAL_NAME] = key
+    return files, key
+
+
 def run_trace(sub: Submission, assignment: Assignment, *, use_sandbox: bool = True,
               timeout_s: float | None = None, memory_mb: int | None = None, extra_request: dict | None = None,
               python: str | None = None, pool=None) -> TraceResult:
     """Run ``sub`` in a fresh sandboxed interpreter (or in a child of a warm
     worker from ``pool``, see ``grader.workers``) and return its validated trace."""
-    req = dict(assignment.request())
-    req.update({"entry": sub.entry, "root": ".", "result_fd": 3})
-    if extra_request:
-        req.update(extra_request)
-    files = dict(sub.files)
-    files[REQUEST_NAME] = json.dumps(req).encode()
+    files, key = run_files(sub, assignment, extra_request)
     limits = sandbox.Limits(
         wall_seconds=float(timeout_s or assignment.timeout_s),
         cpu_seconds=max(int(assignment.cpu_s), int((timeout_s or assignment.timeout_s) * 2)),
@@ -175,10 +301,12 @@ def run_trace(sub: Submission, assignment: Assignment, *, use_sandbox: bool = Tr
         res.detail = "the trace was larger than the cap"
         return res
     try:
-        doc = validate(json.loads(rr.result.decode("utf-8")))
+        doc = validate(json.loads(unseal(rr.result, key).decode("utf-8")))
+        check_places(doc, sub.files)
+        check_wiring(doc)
     except (UnicodeDecodeError, json.JSONDecodeError, TraceInvalid, RecursionError) as e:
         res.status = "invalid"
-        res.detail = f"the child's trace was rejected: {e}"
+        res.detail = f"the trace was refused: {e}"
         return res
     res.trace = doc
     res.status = doc["status"]

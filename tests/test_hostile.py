@@ -1,27 +1,77 @@
 """Hostile submissions, graded in one `grader batch` beside honest ones: every
 hostile case is contained and reported, and the honest grades are exactly what a
 clean run gives (issue: hostile submissions cannot hurt the grader, the machine
-or each other)."""
+or each other). The cases that forge the tracer's trace or blind the tracer are
+also graded with `grader check` (issue 13: only the tracer's trace counts)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
+
+from grader import sandbox, trace
+from grader.assignment import load as load_assignment
+from grader.submission import load
 
 HERE = Path(__file__).parent
 HOSTILE = HERE / "hostile"
 CASES = HERE / "data" / "cases"
 HONEST = ["correct_functional.py", "fails_stride_conv2.py"]
 MARKERS = [Path("/tmp/grader-hostile-marker"), Path("/root/grader-hostile-marker"), Path("/etc/grader-hostile-marker")]
+#: cases that send a trace the tracer did not make for them: each must get no_model and 0
+FORGED = ["fake_trace", "copied_trace", "replayed_trace", "hunts_the_secret", "frame_walker"]
+#: cases that undo or switch off the tracer's hooks before building a faulty
+#: model: each must get its real root finding, and no more than its "twin" (the
+#: same file without the lines between the hostile markers)
+BLINDING = {"hooks_undone": ("kernel_size", "inception/5x5"), "blinds_tracer": ("pool_type", "pool3/3x3_s2")}
+#: cases that go around the hooks so that part of the model is never seen: no credit at all
+BYPASSING = ["bypasses_hooks"]
+HOSTILE_BLOCK = re.compile(r"# --- hostile: begin.*?# --- hostile: end\n", re.S)
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    """What a student could have recorded beforehand from a real run of the
+    tracer on a correct GoogLeNet: the sealed bytes of its result channel, and
+    the trace inside them (what `grader trace --json` prints)."""
+    A = load_assignment()
+    sub = load(CASES / "correct_functional.py", A.entry_files)
+    files, key = trace.run_files(sub, A)
+    rr = sandbox.run([sys.executable, "-B", str(trace.CHILD), trace.REQUEST_NAME], files=files,
+                     env=trace.child_env(), sandbox=False,
+                     limits=sandbox.Limits(wall_seconds=120, result_bytes=trace.MAX_RESULT_BYTES))
+    assert rr.result, rr.stderr[-2000:]
+    body = trace.unseal(rr.result, key)
+    assert json.loads(body)["status"] == "ok"
+    return {"recording": rr.result, "trace": body}
+
+
+def hostile_text(f: Path, recorded, port: int = 0) -> str:
+    """A case of the corpus as it is graded: the listener's port and the recorded trace filled in."""
+    def embed(b: bytes) -> str:
+        return base64.b64encode(zlib.compress(b, 9)).decode()
+
+    return (f.read_text().replace("PORT = 0", f"PORT = {port}")
+            .replace('TRACE = b""', f'TRACE = b"{embed(recorded["trace"])}"')
+            .replace('RECORDING = b""', f'RECORDING = b"{embed(recorded["recording"])}"'))
+
+
+def write_twin(f: Path, text: str, folder: Path) -> None:
+    """The same submission without its hostile lines, when it has any."""
+    if HOSTILE_BLOCK.search(text):
+        (folder / f"{f.stem}_twin.py").write_text(HOSTILE_BLOCK.sub("", text))
 
 
 class Listener:
@@ -70,7 +120,7 @@ def sleepers() -> list:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, use_sandbox):
+def graded(tmp_path_factory, use_sandbox, recorded):
     if not use_sandbox:
         pytest.skip("the hostile corpus needs the sandbox (apt-get install bubblewrap)")
     root = tmp_path_factory.mktemp("hostile")
@@ -87,8 +137,9 @@ def graded(tmp_path_factory, use_sandbox):
     shutil.copy(CASES / "correct_functional.py", mixed / "neighbour.py")
     listener = Listener()
     for f in HOSTILE.glob("*.py"):
-        text = f.read_text().replace("PORT = 0", f"PORT = {listener.port}")
+        text = hostile_text(f, recorded, listener.port)
         (mixed / f.name).write_text(text)
+        write_twin(f, text, mixed)
     before = {p.name: p.read_bytes() for p in mixed.iterdir()}
     out = root / "out"
     t0 = time.time()
@@ -167,3 +218,83 @@ def test_markup_is_escaped_everywhere(graded):
         text = page.read_text()
         assert "<img src=x onerror" not in text, page
         assert "<script>alert" not in text, page
+
+
+# --------------------------------------------------------------------------- only the tracer's trace counts
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, use_sandbox, recorded):
+    """The forging and blinding cases graded one by one with `grader check`
+    (a fresh sandboxed interpreter each: the cold path)."""
+    if not use_sandbox:
+        pytest.skip("the hostile corpus needs the sandbox (apt-get install bubblewrap)")
+    root = tmp_path_factory.mktemp("hostile_check")
+    env = {**os.environ, "NO_COLOR": "1"}
+    out = {}
+    for sid in FORGED + list(BLINDING) + BYPASSING:
+        f = root / f"{sid}.py"
+        f.write_text(hostile_text(HOSTILE / f.name, recorded))
+        p = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(f), "--out", str(root / sid)],
+                           env=env, capture_output=True, text=True, timeout=600)
+        assert p.returncode in (0, 1), p.stderr[-3000:]
+        out[sid] = json.loads((root / sid / "report.json").read_text())
+    return out
+
+
+def _no_credit(r):
+    assert r["status"] == "failed" and r["score"] == 0
+    assert all(p["score"] == 0 for p in r["parts"])
+    assert roots(r) == {("no_model", "data")}, roots(r)
+
+
+def _refusal(r) -> str:
+    return next(f["message"] for f in r["findings"] if f["code"] == "no_model")
+
+
+@pytest.mark.parametrize("sid", FORGED)
+def test_a_forged_trace_gets_no_credit(graded, checked, sid):
+    for how in (graded["mixed"][sid], checked[sid]):  # warm workers (batch) and a cold child (check)
+        _no_credit(how)
+        assert "refused" in _refusal(how)  # the trace reached the grader and was turned down
+
+
+def test_the_secret_is_nowhere_a_submission_can_look(graded, checked):
+    """The seal key is not in a file, the environment or a descriptor when the
+    submission's first line runs, in a warm worker's child and in a cold one."""
+    for r in (graded["mixed"]["hunts_the_secret"], checked["hunts_the_secret"]):
+        line = next(l for l in r["stderr"].splitlines() if l.startswith("HUNT "))
+        seen = json.loads(line[5:])
+        assert not [p for p in seen["files"] if trace.SEAL_NAME in p], seen["files"]
+        assert set(seen["fds"]) <= {0, 1, 2, 3}, seen["fds"]  # stdin, stdout, stderr, the result channel
+        assert seen["keys"] == []  # nothing of the key's size anywhere: files, request, fds, environment, /proc
+        assert seen["candidates"] > 10 and trace.REQUEST_NAME in " ".join(seen["files"])  # it really looked
+
+
+def test_a_trace_sealed_by_the_tracer_itself_is_still_checked(graded, checked):
+    """frame_walker gets the tracer's own emit() to seal a copied trace: the
+    seal is genuine, and the parent's check of the places still refuses it."""
+    for r in (graded["mixed"]["frame_walker"], checked["frame_walker"]):
+        assert "WALKER found the tracer's emit" in r["stderr"]
+        assert "correct_functional.py" in _refusal(r) and "not a Python file of the submission" in _refusal(r)
+
+
+@pytest.mark.parametrize("sid", list(BLINDING))
+def test_undoing_the_hooks_still_grades_the_real_model(graded, checked, sid):
+    twin = graded["mixed"][f"{sid}_twin"]
+    assert BLINDING[sid] in roots(twin)  # the fault is real
+    for r in (graded["mixed"][sid], checked[sid]):
+        assert BLINDING[sid] in roots(r), roots(r)
+        assert roots(r) == roots(twin)
+        assert r["status"] == twin["status"] == "graded"
+        assert r["score"] <= twin["score"] < r["max_score"]
+        assert r["model"]["total_params"] == twin["model"]["total_params"]
+
+
+@pytest.mark.parametrize("sid", BYPASSING)
+def test_a_model_the_tracer_cannot_see_gets_no_credit(graded, checked, sid):
+    twin = graded["mixed"][f"{sid}_twin"]
+    assert twin["status"] == "graded" and twin["score"] > 0  # the model itself would earn points
+    for r in (graded["mixed"][sid], checked[sid]):
+        assert r["status"] == "failed" and r["score"] == 0
+        assert roots(r) in ({("no_model", "data")}, {("build_error", "data")}), roots(r)

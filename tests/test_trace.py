@@ -165,3 +165,78 @@ def test_forged_trace_is_rejected():
          "aliases": [], "inputs": ["t0"], "outputs": ["t1"]}
     with pytest.raises(graph.TraceError):
         graph.build(g)
+
+
+# -- only the tracer's trace counts (issue 13) ------------------------------------------------
+
+
+def _sealed(body: bytes, key: bytes) -> bytes:
+    import hmac
+
+    return trace.SEAL_PREFIX + hmac.new(key, body, "sha256").hexdigest().encode() + b"\n" + body
+
+
+def test_only_this_runs_seal_is_believed():
+    key, other = bytes(range(32)), bytes(range(1, 33))
+    body = json.dumps({"schema": "grader.trace/1", "status": "ok", "graph": None}).encode()
+    assert trace.unseal(_sealed(body, key), key) == body
+    forged = [
+        body,  # no seal at all
+        _sealed(body, other),  # sealed in another run
+        _sealed(body, key).replace(b'"ok"', b'"no"'),  # changed after sealing
+        b"junk" + _sealed(body, key),  # something written before the tracer's own
+        _sealed(body, key) + b" ",  # ... or after it
+    ]
+    for data in forged:
+        with pytest.raises(trace.TraceInvalid):
+            trace.unseal(data, key)
+
+
+def _node(i, src=None, ctor=None, stack=None, **kw):
+    n = {"id": f"n{i}", "kind": "layer", "class": "Conv2D", "name": f"c{i}", "config": {}, "inputs": [], "outputs": [],
+         "in_shapes": [], "out_shapes": [], "params": 0, "source": src, "ctor": ctor, "stack": stack or []}
+    n.update(kw)
+    return n
+
+
+def test_every_traced_place_is_a_line_of_the_submission_that_can_make_the_layer():
+    files = {"m.py": b"import keras\n# a comment\n\nx = keras.layers.Conv2D(8, 3)(inp)\n"
+                     b"def f(a):\n    return a\ny = (a +\n     b)\n", "notes.txt": b"x = f(1)\n"}
+    at = lambda line, file="m.py": {"file": file, "line": line}  # noqa: E731
+    honest = {"graph": {"nodes": [_node(0, at(4), at(4), [at(4), at(6)]), _node(1, at(8), None, [at(7)])],
+                        "input_sources": [at(4)]}}
+    trace.check_places(honest, files)  # a call, an operator over two lines, an outer frame in a function
+    for bad in ([_node(0, at(2))],  # a comment
+                [_node(0, at(3))],  # a blank line
+                [_node(0, at(6))],  # code, but nothing on it calls or builds a layer
+                [_node(0, at(4), at(5))],  # a def line as the construction line
+                [_node(0, at(4), None, [at(4), at(3)])],  # an outer frame on a blank line
+                [_node(0, at(99))],  # past the end
+                [_node(0, at(4, "other.py"))],  # a file the submission does not have
+                [_node(0, at(1, "notes.txt"))]):  # not Python
+        with pytest.raises(trace.TraceInvalid):
+            trace.check_places({"graph": {"nodes": bad}}, files)
+    with pytest.raises(trace.TraceInvalid):
+        trace.check_places({"graph": {"nodes": [], "input_sources": [at(2)]}}, files)
+    with pytest.raises(trace.TraceInvalid):  # the probe is checked as the model is
+        trace.check_places({"graph": {"nodes": []}, "probe": {"nodes": [_node(0, at(2))]}}, files)
+
+
+def _conv(i, cin, filters, t_in, t_out):
+    return _node(i, kind="layer", config={"filters": filters, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same"},
+                 inputs=[t_in], outputs=[t_out], in_shapes=[[None, 8, 8, cin]], out_shapes=[[None, 8, 8, filters]])
+
+
+def test_a_model_that_does_not_hang_together_is_refused():
+    ok = {"nodes": [_conv(0, 3, 8, "t0", "t1"), _conv(1, 8, 16, "t1", "t2")], "aliases": [],
+          "inputs": ["t0"], "outputs": ["t2"]}
+    trace.check_wiring({"graph": ok})
+    # the second conv claims a wider input than the first gives (more parameters)
+    wide = json.loads(json.dumps(ok))
+    wide["nodes"][1]["in_shapes"] = [[None, 8, 8, 512]]
+    # an output computed from nothing the model's input reaches
+    loose = json.loads(json.dumps(ok))
+    loose["nodes"][1]["inputs"] = ["t9"]
+    for g in (wide, loose):
+        with pytest.raises(trace.TraceInvalid):
+            trace.check_wiring({"graph": g})
