@@ -66,6 +66,7 @@ class Assignment:
     deductions: dict = field(default_factory=dict)  # severity -> points
     code_deductions: dict = field(default_factory=dict)  # code -> points
     substitutions: dict = field(default_factory=dict)
+    never_stub: tuple[str, ...] = ()  # modules a missing import of must fail, never get a stand-in
 
     @property
     def max_score(self) -> float:
@@ -79,6 +80,8 @@ class Assignment:
             "builders": list(self.builders),
             "inception_names": list(self.inception_names),
             "signatures": list(self.signatures),
+            "num_classes": self.num_classes,
+            "never_stub": list(self.never_stub),
         }
 
 
@@ -111,7 +114,7 @@ def _str_list(d, section, key, default, allowed=None):
 
 KNOWN = {
     "assignment": {"name", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
-    "entry": {"files", "objects", "builders"},
+    "entry": {"files", "objects", "builders", "never_stub"},
     "inception": {"names", "signatures"},
     "run": {"timeout_s", "memory_mb", "cpu_s"},
     "parts": set(PARTS),
@@ -202,4 +205,13 @@ def load(path: str | Path | None = None) -> Assignment:
         deductions=deductions,
         code_deductions=code_deductions,
         substitutions=subs,
+        never_stub=_module_names(d),
     )
+
+
+def _module_names(d: dict) -> tuple[str, ...]:
+    names = _str_list(d, "entry", "never_stub", [])
+    bad = [n for n in names if not all(part.isidentifier() for part in n.split("."))]
+    if bad:
+        raise AssignmentError(f"entry.never_stub has {bad[0]!r}, which is not a module name (like 'sklearn' or 'd2l.tensorflow')")
+    return names

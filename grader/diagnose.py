@@ -56,6 +56,15 @@ M_OUTPUTS = "{location}: the model has {actual} outputs where {expected} are exp
 M_ARG_HARDCODED = "{location}: the {layer} convolution has {actual} filters written in the function instead of using `{expected}`."
 M_BRANCH_MISSING = "{location}: the {layer} branch is missing."
 M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
+# what the grader did to run the code as students write it (see "Running the code students write" in the README)
+M_STUBBED = ("{location}: `{actual}` is not installed where the grader runs; its imports ({detail}) gave stand-ins "
+             "that do nothing.")
+M_LEGACY = "{location}: {actual} is a Keras 2 spelling; it was read as {expected} ({detail})."
+M_SCRIPT = "{location}: the script raised {actual} here; grading went on with the next statement."
+M_IPYTHON = "{location}: IPython syntax is not Python and was skipped while grading: {actual}."
+M_BUILD_STANDIN = ("{location}: the model could not be built: `{module}` is not installed where the grader runs; "
+                   "the model used `{name}` at {where}.")
+M_BUILD_CAUSE = "{location}: the model could not be built: {actual}; the model uses `{name}` at {where}."
 
 
 #: Codes of faults that change shapes or parameter counts downstream.
@@ -345,12 +354,47 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
             src = note.get("source")
             d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
                   source=(src["file"], src["line"]) if src else None, order=1e9)
+    _tolerance_notes(d, notes or ())
     if student is None or not student.nodes:
         return Diagnosis(d.findings, [], [], None, None, ref_total)
     S = structure(student)
     ctx = _Context(d, S)
     ctx.run(probe, probe_graph, error, status)
     return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total)
+
+
+def where(src) -> str:
+    """A report.Source as a student reads it in a sentence: "line 31", "cell 3, line 2"."""
+    if src is None:
+        return "?"
+    if src.cell is not None:
+        return f"cell {src.cell}, line {src.cell_line}"
+    return f"line {src.line}"
+
+
+def _tolerance_notes(d: _Diagnoser, notes):
+    """One info finding per missing package (at its first import) and one per Keras 2
+    spelling (at its first use), each listing where it was met."""
+    groups: dict = {}
+    for note in notes:
+        kind = note.get("kind")
+        if kind == "import_stubbed":
+            key = (kind, str(note.get("module", "")).split(".")[0])
+        elif kind == "legacy_api":
+            key = (kind, note.get("old"), note.get("new"))
+        else:
+            continue
+        groups.setdefault(key, []).append(note)
+    for key, group in groups.items():
+        srcs = [(n["source"]["file"], n["source"]["line"]) if n.get("source") else None for n in group]
+        places = [where(d.source_of(s)) if s else "?" for s in srcs]
+        if key[0] == "import_stubbed":
+            detail = ", ".join(f"`{n.get('module')}` at {p}" for n, p in zip(group, places))
+            d.add("import_stubbed", "info", "data", M_STUBBED, {"detail": detail}, None, key[1], source=srcs[0], order=1e9)
+        else:
+            detail = ", ".join(dict.fromkeys(places))
+            d.add("legacy_api", "info", "data", M_LEGACY, {"detail": detail}, f"`{key[2]}`", f"`{key[1]}`",
+                  source=srcs[0], order=1e9)
 
 
 class _Context:
