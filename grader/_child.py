@@ -174,10 +174,12 @@ class Tracer:
         self._noted.add(k)
         self.notes.append({"kind": kind, **fields, "source": src})
 
-    def legacy(self, old: str, new: str):
-        """A Keras 2 spelling read as its Keras 3 equivalent, noted where the student wrote it."""
+    def legacy(self, what: str, old: str, new: str):
+        """A Keras 2 spelling read as its Keras 3 equivalent, noted where the student
+        wrote it. ``what``: ``module`` (an import path or a moved name), ``argument``
+        (a renamed keyword) or ``behaviour`` (what Keras 3 removed, given back)."""
         if self.student_source() is not None:
-            self.note("legacy_api", (old, new), old=old, new=new)
+            self.note("legacy_api", (what, old, new), what=what, old=old, new=new)
 
     # -- sessions ----------------------------------------------------------------
     def reset(self):
@@ -421,8 +423,7 @@ class Tracer:
                     tracer.keep.append(self_)
                     if src is not None and isinstance(self_, Model):
                         # a candidate even when it is never bound to a global (returned from main())
-                        tracer.models.append({"model": self_, "source": src, "stmt": tracer.stmt,
-                                              "mark": len(tracer.nodes)})
+                        tracer.models.append({"model": self_, "source": src, "stmt": tracer.stmt})
                 except Exception:
                     pass
             return orig_init(self_, *a, **k)
@@ -510,11 +511,9 @@ def install_stubs(tracer: Tracer):
     import numpy as np
     import keras
 
-    notes = tracer.notes
-
     def note(what):
-        src = tracer.student_source()
-        notes.append({"kind": "training_skipped", "call": what, "source": src})
+        # once per call and line: a training loop calling fit 30 times is one note
+        tracer.note("training_skipped", (what,), call=what)
 
     def history(model, kwargs, args):
         h = keras.callbacks.History()
@@ -605,7 +604,7 @@ def install_stubs(tracer: Tracer):
         return path
 
     def plot_model(*a, **kw):
-        notes.append({"kind": "skipped", "call": "keras.utils.plot_model", "source": tracer.student_source()})
+        tracer.note("skipped", ("keras.utils.plot_model",), call="keras.utils.plot_model")
         return None
 
     for modname, mod in list(sys.modules.items()):
@@ -628,7 +627,7 @@ def install_stubs(tracer: Tracer):
     # Keras 2's generator spellings of the training calls (removed in Keras 3)
     for name, fn in (("fit_generator", fit), ("evaluate_generator", evaluate), ("predict_generator", predict)):
         def legacy_call(self, *a, _fn=fn, _name=name, **k):
-            tracer.legacy(f"Model.{_name}()", f"Model.{_name.split('_')[0]}()")
+            tracer.legacy("behaviour", f"Model.{_name}()", f"Model.{_name.split('_')[0]}()")
             return _fn(self, *a, **k)
 
         setattr(M, name, legacy_call)
@@ -727,9 +726,9 @@ def _unpack_count(frame) -> int:
 
 
 def _display(path: str) -> str:
-    """`d2l.Inception()()` -> `d2l.Inception`: the name the student wrote."""
-    out = re.sub(r"(\(\)|\[[^\]]*\])+$", "", path)
-    return out or path
+    """`d2l.Inception()()` -> `d2l.Inception`, `split()[1].shape` -> `split`: the
+    name the student used, before the first call or index."""
+    return re.split(r"[(\[]", path, maxsplit=1)[0] or path
 
 
 class StandIn:
@@ -1026,9 +1025,13 @@ class GraderImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         targets = legacy_targets(spec.name)
         if targets:
-            self.tracer.legacy(spec.name, " / ".join(targets))
+            self.tracer.legacy("module", spec.name, targets[0] if len(targets) == 1 else "keras")
             return LegacyModule(spec.name, targets)
-        self.tracer.note("import_stubbed", (spec.name,), module=spec.name)
+        # the package that is missing: the top-most stand-in (`google.colab`: `google` is a real namespace)
+        package = spec.name
+        while "." in package and isinstance(sys.modules.get(package.rpartition(".")[0]), StandInModule):
+            package = package.rpartition(".")[0]
+        self.tracer.note("import_stubbed", (spec.name,), module=spec.name, package=package)
         return StandInModule(spec.name)
 
     def exec_module(self, module):
@@ -1067,7 +1070,7 @@ class _LegacyDim(int):
     def value(self):
         tracer = _STATE["tracer"]
         if tracer is not None:
-            tracer.legacy("x.shape[i].value", "x.shape[i]")
+            tracer.legacy("behaviour", "x.shape[i].value", "x.shape[i]")
         return int(self)
 
 
@@ -1081,7 +1084,7 @@ class _LegacyShape(tuple):
     def as_list(self):
         tracer = _STATE["tracer"]
         if tracer is not None:
-            tracer.legacy("x.shape.as_list()", "list(x.shape)")
+            tracer.legacy("behaviour", "x.shape.as_list()", "list(x.shape)")
         return [None if d is None else int(d) for d in self]
 
     @property
@@ -1126,7 +1129,7 @@ def install_legacy(tracer: Tracer):
                     k[arg] = value
                 else:
                     a = a[:pos] + (value,) + a[pos + 1:]
-                tracer.legacy(f"{type(self_).__name__}({arg}=<{type(given).__name__}>)",
+                tracer.legacy("behaviour", f"{type(self_).__name__}({arg}=<{type(given).__name__}>)",
                               f"{arg}=int({arg}), as Keras 2 did")
             return orig(self_, *a, **k)
 
@@ -1143,7 +1146,7 @@ def install_legacy(tracer: Tracer):
         def pool_init(self_, *a, _orig=cls.__init__, _rank=rank, _cls=cls, **k):
             if not a and "pool_size" not in k:
                 k["pool_size"] = 2 if _rank == 1 else (2,) * _rank
-                tracer.legacy(f"{_cls.__name__}() without pool_size",
+                tracer.legacy("behaviour", f"{_cls.__name__}() without pool_size",
                               f"pool_size={k['pool_size']} (Keras 2's default)")
             return _orig(self_, *a, **k)
 
@@ -1158,7 +1161,7 @@ def install_legacy(tracer: Tracer):
                 a = (lr,) + tuple(a[1:])
             else:
                 k["learning_rate"] = lr
-            tracer.legacy(f"{type(self_).__name__}(lr=...)", "learning_rate=...")
+            tracer.legacy("argument", f"{type(self_).__name__}(lr=...)", "learning_rate=...")
         return orig_opt(self_, *a, **k)
 
     BaseOptimizer.__init__ = opt_init
@@ -1169,7 +1172,7 @@ def install_legacy(tracer: Tracer):
             if old in k and new not in k:
                 k[new] = k.pop(old)
                 if where:
-                    tracer.legacy(f"Model({old}=...)", f"Model({new}=...)")
+                    tracer.legacy("argument", f"Model({old}=...)", f"Model({new}=...)")
         return k
 
     orig_new = model_mod.Model.__new__
@@ -1199,7 +1202,7 @@ def install_legacy(tracer: Tracer):
         return s
 
     def get_shape(self_):
-        tracer.legacy("x.get_shape()", "x.shape")
+        tracer.legacy("behaviour", "x.get_shape()", "x.shape")
         return _LegacyShape(shape_prop.fget(self_))
 
     KerasTensor.shape = property(shape_get, shape_prop.fset)
@@ -1218,7 +1221,7 @@ def install_legacy(tracer: Tracer):
             if not name.startswith("__") and tracer.is_student_file(sys._getframe(1).f_code.co_filename):
                 hit = lookup(name)
                 if hit is not None:
-                    tracer.legacy(f"{modname}.{name}", hit[1])
+                    tracer.legacy("module", f"{modname}.{name}", hit[1])
                     return hit[0]
             if previous is not None:
                 return previous(name)
@@ -1234,7 +1237,7 @@ def install_legacy(tracer: Tracer):
                 return None
             real = (rename or {}).get(name, name)
             if hasattr(mod, real):
-                return getattr(mod, real), f"{target}.{real}"
+                return getattr(mod, real), f"{target.replace('keras._tf_keras.keras', 'tf.keras')}.{real}"
             return None
 
         return lookup
@@ -1272,6 +1275,8 @@ def explain(e: BaseException, tracer: Tracer):
         paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
         keep = [p for p in paras[1:] if not p.startswith("Arguments received by")]
         text = "\n\n".join(keep) or text
+    # autograph's generated names (outer_factory.<locals>.inner_factory.<locals>.tf__f) are the student's f
+    text = re.sub(r"(?:\w+\.<locals>\.)*tf__(\w+)", r"\1", text)
     return text[:4000], src
 
 
@@ -1427,7 +1432,7 @@ def run_script(tracer: Tracer, entry: str, g: dict) -> Script:
     sys.argv = [entry]
     for i, (node, code, in_main) in enumerate(stmts):
         tracer.stmt = i
-        start = len(tracer.nodes)
+        start = (len(tracer.nodes), len(tracer.aliases))
         try:
             exec(code, g)
         except SystemExit:
@@ -1441,15 +1446,19 @@ def run_script(tracer: Tracer, entry: str, g: dict) -> Script:
     return run
 
 
-def _failure(tracer: Tracer, e: Exception, node, index: int, start: int, g: dict) -> dict:
+def _failure(tracer: Tracer, e: Exception, node, index: int, start: tuple, g: dict) -> dict:
     rec = error_record(e, tracer, "run")
     tids, in_layer = _keras_context(tracer, e.__traceback__, node, g)
-    layer_error = any(n.get("error") for n in tracer.nodes[start:])
+    layer_error = any(n.get("error") for n in tracer.nodes[start[0]:])
+    # The network as far as it was built: up to the layer that failed (a Concatenate
+    # of mismatched branches), or, when the student's own code failed (a NameError
+    # halfway through a block), up to the statement that failed.
+    mark = (len(tracer.nodes), len(tracer.aliases)) if layer_error else start
     rec.update({
-        "line": node.lineno, "stmt": index, "count": 1, "caused_by": None, "role": "script",
+        "line": node.lineno, "stmt": index, "stmts": {index}, "count": 1, "caused_by": None, "role": "script",
         "names": bound_names(node), "tids": tids,
         "build_like": bool(tids) or in_layer or layer_error,
-        "mark": len(tracer.nodes), "alias_mark": len(tracer.aliases),
+        "mark": mark[0], "alias_mark": mark[1],
         "import": isinstance(node, (ast.Import, ast.ImportFrom)),
         "missing": getattr(e, "name", None) if isinstance(e, NameError) else None,
     })
@@ -1471,6 +1480,7 @@ def link_failures(failures: list[dict]) -> list[dict]:
             twin["names"] |= f["names"]
             twin["tids"] |= f["tids"]
             twin["build_like"] = twin["build_like"] or f["build_like"]
+            twin["stmts"].add(f["stmt"])
             continue
         if f["missing"]:
             f["caused_by"] = next((k for k in range(len(out) - 1, -1, -1) if f["missing"] in out[k]["names"]), None)
@@ -1685,9 +1695,8 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
     if models:
         k, v = max(models, key=lambda kv: _size(kv[1]))
         return v, {"how": "global", "name": k, "call": None, "source": tracer.ctor.get(id(v))}, candidates
-    broken = [(f["stmt"], f["mark"]) for f in failures if f.get("build_like")]
-    made = [r for r in tracer.models
-            if r["stmt"] >= 0 and not any(r["stmt"] == st and r["mark"] <= mk for st, mk in broken)]
+    broken = {i for f in failures if f.get("build_like") for i in f["stmts"]}  # (a statement ends where it raised)
+    made = [r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken]
     if made:
         best = max(made, key=lambda r: _size(r["model"]))
         m = best["model"]

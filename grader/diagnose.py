@@ -59,7 +59,9 @@ M_BRANCH_EXTRA = "{location}: an extra branch that the paper does not have."
 # what the grader did to run the code as students write it (see "Running the code students write" in the README)
 M_STUBBED = ("{location}: `{actual}` is not installed where the grader runs; its imports ({detail}) gave stand-ins "
              "that do nothing.")
-M_LEGACY = "{location}: {actual} is a Keras 2 spelling; it was read as {expected} ({detail})."
+M_LEGACY_MODULES = "{location}: Keras 2 module paths and names, read as their Keras 3 equivalents: {detail}."
+M_LEGACY_ARGUMENTS = "{location}: Keras 2 arguments, read as their Keras 3 names: {detail}."
+M_LEGACY_BEHAVIOUR = "{location}: Keras 2 behaviour that Keras 3 removed, given back: {detail}."
 M_SCRIPT = "{location}: the script raised {actual} here; grading went on with the next statement."
 M_IPYTHON = "{location}: IPython syntax is not Python and was skipped while grading: {actual}."
 M_BUILD_STANDIN = ("{location}: the model could not be built: `{module}` is not installed where the grader runs; "
@@ -372,29 +374,44 @@ def where(src) -> str:
     return f"line {src.line}"
 
 
+def _deepest(shown):
+    """`import a.b` also imports `a`: of the names met at the same place, keep the deepest."""
+    return [(m, p) for m, p in shown if not any(o.startswith(m + ".") and q == p for o, q in shown)]
+
+
 def _tolerance_notes(d: _Diagnoser, notes):
-    """One info finding per missing package (at its first import) and one per Keras 2
-    spelling (at its first use), each listing where it was met."""
+    """One info finding per missing package, at its first import; one per kind of
+    Keras 2 spelling (module paths, arguments, behaviour), at its first use, listing
+    each mapping with where it was met."""
     groups: dict = {}
     for note in notes:
         kind = note.get("kind")
         if kind == "import_stubbed":
-            key = (kind, str(note.get("module", "")).split(".")[0])
+            key = (kind, note.get("package") or str(note.get("module", "")).split(".")[0])
         elif kind == "legacy_api":
-            key = (kind, note.get("old"), note.get("new"))
+            key = (kind, note.get("what"))
         else:
             continue
         groups.setdefault(key, []).append(note)
+    templates = {"module": M_LEGACY_MODULES, "argument": M_LEGACY_ARGUMENTS, "behaviour": M_LEGACY_BEHAVIOUR}
     for key, group in groups.items():
+        # in the order of the file, whatever order the code met them in
+        group = sorted(group, key=lambda n: (n["source"]["file"], n["source"]["line"]) if n.get("source") else ("", 0))
         srcs = [(n["source"]["file"], n["source"]["line"]) if n.get("source") else None for n in group]
         places = [where(d.source_of(s)) if s else "?" for s in srcs]
         if key[0] == "import_stubbed":
-            detail = ", ".join(f"`{n.get('module')}` at {p}" for n, p in zip(group, places))
+            shown = _deepest([(n.get("module", ""), p) for n, p in zip(group, places)])
+            detail = ", ".join(f"`{m}` at {p}" for m, p in shown)
             d.add("import_stubbed", "info", "data", M_STUBBED, {"detail": detail}, None, key[1], source=srcs[0], order=1e9)
-        else:
-            detail = ", ".join(dict.fromkeys(places))
-            d.add("legacy_api", "info", "data", M_LEGACY, {"detail": detail}, f"`{key[2]}`", f"`{key[1]}`",
-                  source=srcs[0], order=1e9)
+            continue
+        mapped: dict = {}  # (old, new) -> places, in the order met
+        for n, p in zip(group, places):
+            mapped.setdefault((n.get("old", ""), n.get("new", "")), []).append(p)
+        pairs = _deepest([(old, ", ".join(dict.fromkeys(ps))) for (old, _), ps in mapped.items()])
+        new_of = {old: new for old, new in mapped}
+        detail = "; ".join(f"`{old}` → `{new_of[old]}` ({p})" for old, p in pairs)
+        d.add("legacy_api", "info", "data", templates.get(key[1], M_LEGACY_BEHAVIOUR), {"detail": detail},
+              None, [old for old, _ in pairs], source=srcs[0], order=1e9)
 
 
 class _Context:

@@ -93,9 +93,10 @@ def _check_graph(g, what):
 NOTE_FIELDS = {
     "training_skipped": ("call",),
     "skipped": ("call",),
-    "import_stubbed": ("module",),
-    "legacy_api": ("old", "new"),
+    "import_stubbed": ("module", "package"),
+    "legacy_api": ("what", "old", "new"),
 }
+LEGACY_KINDS = ("module", "argument", "behaviour")
 FOUND_HOWS = ("object", "builder", "global", "constructed")
 STATEMENT_ROLES = ("script", "build", "cause")
 MAX_STATEMENT_ERRORS = 200
@@ -167,7 +168,8 @@ def validate(doc) -> dict:
         raise TraceInvalid("malformed notes")
     for x in notes:
         fields = NOTE_FIELDS.get(x.get("kind"))
-        if fields is None or not all(_is_text(x.get(k), 300) for k in fields):
+        if (fields is None or not all(_is_text(x.get(k), 300) for k in fields)
+                or (x["kind"] == "legacy_api" and x["what"] not in LEGACY_KINDS)):
             raise TraceInvalid(f"malformed note of kind {str(x.get('kind'))[:40]!r}")
     if not isinstance(doc.get("candidates", []), list):
         raise TraceInvalid("malformed candidates")
