@@ -11,6 +11,7 @@ Original file is located at
     https://colab.research.google.com/drive/1xYz_example_notebook_id
 """
 
+%%capture
 !pip install -q tensorflow==2.15
 !nvidia-smi
 
