@@ -70,6 +70,7 @@ class Assignment:
     def part_titles(self) -> dict:
         """The rubric parts of the architecture, in report order, with their titles."""
         return {p.name: p.title for p in self.arch.parts}
+    never_stub: tuple[str, ...] = ()  # modules a missing import of must fail, never get a stand-in
 
     @property
     def max_score(self) -> float:
@@ -83,6 +84,8 @@ class Assignment:
             "builders": list(self.builders),
             "inception_names": list(self.inception_names),
             "signatures": list(self.signatures),
+            "num_classes": self.num_classes,
+            "never_stub": list(self.never_stub),
         }
 
 
@@ -115,7 +118,7 @@ def _str_list(d, section, key, default, allowed=None):
 
 KNOWN = {
     "assignment": {"name", "architecture", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
-    "entry": {"files", "objects", "builders"},
+    "entry": {"files", "objects", "builders", "never_stub"},
     "inception": {"names", "signatures"},
     "run": {"timeout_s", "memory_mb", "cpu_s"},
     "parts": None,  # the architecture's parts
@@ -232,4 +235,13 @@ def load(path: str | Path | None = None) -> Assignment:
         dependent_parts=_str_list(d, "credit", "dependent",
                                   [ps.name for ps in arch.parts if ps.role in ("aux", "head", "params")], tuple(part_names)),
         architecture=arch_name,
+        never_stub=_module_names(d),
     )
+
+
+def _module_names(d: dict) -> tuple[str, ...]:
+    names = _str_list(d, "entry", "never_stub", [])
+    bad = [n for n in names if not all(part.isidentifier() for part in n.split("."))]
+    if bad:
+        raise AssignmentError(f"entry.never_stub has {bad[0]!r}, which is not a module name (like 'sklearn' or 'd2l.tensorflow')")
+    return names

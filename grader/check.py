@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__, diagnose as dg, graph, trace
 from .assignment import Assignment
-from .report import Finding, ModelSummary, Report, SubmissionInfo
+from .report import Finding, ModelOrigin, ModelSummary, Report, SubmissionInfo
 from .score import score
 from .submission import LoadError, Submission, load
 
@@ -147,6 +147,8 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     student = probe_graph = None
     invalid = None
     error = t.get("error")
+    if error and error.get("cause"):
+        error = explain_error(error, source_of)
     if status in ("ok", "failed") and t.get("graph") is not None:
         try:
             student = graph.build(t["graph"], partial=bool(t["graph"].get("partial")))
@@ -172,6 +174,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
                     probe_graph=probe_graph, error=error, status=status, notes=t.get("notes") or (),
                     source_of=source_of, function_of=_function_of(sub))
     findings = list(d.findings)
+    findings += ipython_findings(sub, source_of)
     failed = False
     fatal = None
     if invalid:
@@ -200,6 +203,9 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
             findings.insert(0, dg.F("build_error", "error", "data", dg.M_BUILD,
                                     {"location": "data", "actual": f"{error.get('type')}: {dg._first_line(error.get('message', ''))}{mod}"},
                                     None, error.get("type"), source=(src["file"], src["line"]) if src else None))
+    findings += script_findings(t.get("statement_errors") or [], status, findings, source_of)
+    if error and error.get("cause"):
+        _explained_build(findings, error, source_of)
     # ids, order: roots in report order, each followed by nothing (consequences keep their own order)
     findings.sort(key=lambda f: (f.order, f.caused_by is not None))
     for i, f in enumerate(findings, 1):
@@ -226,6 +232,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
         total_params=student.total_params() if student is not None else None,
         reference_total_params=ref.total_params(), layers=d.layers, blocks=d.blocks, probe=d.probe,
         outputs=[list(student.nodes[o].out_shape or []) for o in student.outputs] if student is not None else None,
+        origin=_origin(t.get("found"), status, source_of),
     )
     return Report(
         submission=info, status="failed" if failed else "graded", score=total, max_score=assignment.max_score,
@@ -234,6 +241,93 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
         duration_s=round(time.time() - t0, 3), sandboxed=res.sandboxed, error=err,
         stdout=clean_text(res.stdout[-20000:]), stderr=clean_text(res.stderr[-20000:]),
     )
+
+
+# -- running the code students write: what the grader did, and what failed -----------------------
+
+
+def _src_of(source_of, src: dict | None):
+    return source_of((src["file"], src["line"])) if src else None
+
+
+def explain_error(error: dict, source_of) -> dict:
+    """The trace's build error with its cause spelled out: a package that is not
+    installed and that the model used, or a failed statement (an import) that
+    should have defined a name the model uses."""
+    cause = error["cause"]
+    used = _src_of(source_of, cause.get("source") if cause["kind"] == "standin" else cause.get("used"))
+    if cause["kind"] == "standin":
+        msg = (f"`{cause['module']}` is not installed where the grader runs; "
+               f"the model used `{cause['name']}` at {dg.where(used)}")
+        return {**error, "type": "ModuleNotFoundError", "message": msg, "module": None}
+    msg = f"{dg._first_line(cause['message'])}; the model uses `{cause['name']}` at {dg.where(used)}"
+    return {**error, "type": cause["type"], "message": msg}
+
+
+def _explained_build(findings: list, error: dict, source_of):
+    """The build error says its cause in a message of its own (translatable)."""
+    cause = error["cause"]
+    used = _src_of(source_of, cause.get("source") if cause["kind"] == "standin" else cause.get("used"))
+    for f in findings:
+        if f.code != "build_error":
+            continue
+        f.args.update(name=cause["name"], where=dg.where(used))
+        if cause["kind"] == "standin":
+            f.template = dg.M_BUILD_STANDIN
+            f.args["module"] = cause["module"]
+        else:
+            f.template = dg.M_BUILD_CAUSE
+            f.args["actual"] = f"{cause['type']}: {dg._first_line(cause['message'])}"
+            f.actual = f.args["actual"]
+
+
+def script_findings(errors: list, status: str, findings: list, source_of) -> list:
+    """A finding for each top-level statement that raised and was not the model's
+    construction: a warning when the model was graded, an error when it was not.
+    One that follows from an earlier failure (a NameError for what it should have
+    defined) hangs under it."""
+    severity = "warning" if status == "ok" else "error"
+    build = next((f for f in findings if f.code == "build_error"), None)
+    made: dict = {}
+    out = []
+    for i, e in enumerate(errors):
+        if e["role"] != "script":
+            made[i] = build
+            continue
+        actual = f"{e['type']}: {dg._first_line(e['message'])}"
+        cause = e.get("cause")
+        if cause and cause.get("kind") == "standin":
+            actual += f" (`{cause['name']}` comes from `{cause['module']}`, which is not installed where the grader runs)"
+        if e.get("count", 1) > 1:
+            actual += f" ({e['count']} times)"
+        src = e.get("source")
+        parent = made.get(e["caused_by"]) if e.get("caused_by") is not None else None
+        f = dg.F("script_error", severity, "data", dg.M_SCRIPT, {"location": "data", "actual": actual}, None, actual,
+                 source=(src["file"], src["line"]) if src else None, caused_by=parent, order=1e8 + i)
+        made[i] = f
+        out.append(f)
+    return out
+
+
+def ipython_findings(sub: Submission, source_of) -> list:
+    """One info finding listing the IPython lines skipped to run the code."""
+    lines = sub.ipython_lines or []
+    if not lines:
+        return []
+    items = [f"`{text.strip()[:60]}` ({dg.where(source_of((sub.entry, ln)))})" for ln, text in lines[:8]]
+    if len(lines) > 8:
+        items.append(f"and {len(lines) - 8} more")
+    actual = ", ".join(items)
+    return [dg.F("ipython_syntax", "info", "data", dg.M_IPYTHON, {"location": "data", "actual": actual}, None, actual,
+                 source=(sub.entry, lines[0][0]), order=1e9 - 1)]
+
+
+def _origin(found: dict | None, status: str, source_of) -> ModelOrigin | None:
+    """How the graded model was obtained; for a failed build, the builder call that failed."""
+    if not found or (status != "ok" and found.get("how") != "builder"):
+        return None
+    return ModelOrigin(found["how"], found["name"], found.get("call"), _src_of(source_of, found.get("source")),
+                       bool(found.get("wrapped")))
 
 
 _CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -161,6 +161,21 @@ def _ci_outputs(args, report, path: Path):
         write_atomic(args.junit, junit.junit_xml(report))
 
 
+def describe_origin(origin) -> str:
+    """How the graded model was obtained, as one line of the terminal report."""
+    if origin is None:
+        return ""
+    at = f" at {origin.source.label()}" if origin.source else ""
+    if origin.how == "builder":
+        text = f"built by calling {origin.call or origin.name + '()'}"
+        return text + (" and wrapping its outputs in a Model" if origin.wrapped else "")
+    if origin.how == "object":
+        return f"the global `{origin.name}` (built{at})" if at else f"the global `{origin.name}`"
+    if origin.how == "global":
+        return f"`{origin.name}`, the largest model among the script's globals"
+    return f"the model `{origin.name}` built{at}, which the script did not keep in a global"
+
+
 def print_report(console: Console, report) -> None:
     """The terminal summary: score per part, root findings first with file:line,
     consequences collapsed under their root."""
@@ -169,6 +184,9 @@ def print_report(console: Console, report) -> None:
     head.append(f"  {report.score:g}/{report.max_score:g}  ")
     head.append(report.status, style="green" if report.status == "graded" else "bold red")
     console.print(head)
+    origin = describe_origin(report.model.origin)
+    if origin:
+        console.print(Text(f"model: {origin}", style="dim"))
     t = Table(box=box.SIMPLE, show_header=True, header_style="bold", pad_edge=False)
     t.add_column("part")
     t.add_column("score", justify="right")

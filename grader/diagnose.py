@@ -64,6 +64,17 @@ M_FLATTEN = "{location}: Flatten where the paper has {expected}."
 M_NO_BN = "{location}: no BatchNormalization after this convolution; the paper has one after every convolution."
 M_EXTRA_BN = "{location}: a BatchNormalization after this convolution that the paper does not have."
 M_IN_LOOP = "{fault} The same line (line {line}) builds {count} of these layers ({locations}): one fix there fixes them all."
+# what the grader did to run the code as students write it (see "Running the code students write" in the README)
+M_STUBBED = ("{location}: `{actual}` is not installed where the grader runs; its imports ({detail}) gave stand-ins "
+             "that do nothing.")
+M_LEGACY_MODULES = "{location}: Keras 2 module paths and names, read as their Keras 3 equivalents: {detail}."
+M_LEGACY_ARGUMENTS = "{location}: Keras 2 arguments, read as their Keras 3 names: {detail}."
+M_LEGACY_BEHAVIOUR = "{location}: Keras 2 behaviour that Keras 3 removed, given back: {detail}."
+M_SCRIPT = "{location}: the script raised {actual} here; grading went on with the next statement."
+M_IPYTHON = "{location}: IPython syntax is not Python and was skipped while grading: {actual}."
+M_BUILD_STANDIN = ("{location}: the model could not be built: `{module}` is not installed where the grader runs; "
+                   "the model used `{name}` at {where}.")
+M_BUILD_CAUSE = "{location}: the model could not be built: {actual}; the model uses `{name}` at {where}."
 
 
 #: Codes of faults that change shapes or parameter counts downstream.
@@ -475,6 +486,7 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
             d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
                   source=(src["file"], src["line"]) if src else None, order=1e9)
     parts = PartMap(d.names)
+    _tolerance_notes(d, notes or ())
     if student is None or not student.nodes:
         # nothing was built (or the trace was rejected): every element is missing
         empty = Graph({"in0": Node("in0", "input", name="data")}, ["in0"], [], partial=True)
@@ -486,6 +498,55 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
     ctx.run(probe, probe_graph, error, status)
     return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements,
                      parts)
+
+
+def where(src) -> str:
+    """A report.Source as a student reads it in a sentence: "line 31", "cell 3, line 2"."""
+    if src is None:
+        return "?"
+    if src.cell is not None:
+        return f"cell {src.cell}, line {src.cell_line}"
+    return f"line {src.line}"
+
+
+def _deepest(shown):
+    """`import a.b` also imports `a`: of the names met at the same place, keep the deepest."""
+    return [(m, p) for m, p in shown if not any(o.startswith(m + ".") and q == p for o, q in shown)]
+
+
+def _tolerance_notes(d: _Diagnoser, notes):
+    """One info finding per missing package, at its first import; one per kind of
+    Keras 2 spelling (module paths, arguments, behaviour), at its first use, listing
+    each mapping with where it was met."""
+    groups: dict = {}
+    for note in notes:
+        kind = note.get("kind")
+        if kind == "import_stubbed":
+            key = (kind, note.get("package") or str(note.get("module", "")).split(".")[0])
+        elif kind == "legacy_api":
+            key = (kind, note.get("what"))
+        else:
+            continue
+        groups.setdefault(key, []).append(note)
+    templates = {"module": M_LEGACY_MODULES, "argument": M_LEGACY_ARGUMENTS, "behaviour": M_LEGACY_BEHAVIOUR}
+    for key, group in groups.items():
+        # in the order of the file, whatever order the code met them in
+        group = sorted(group, key=lambda n: (n["source"]["file"], n["source"]["line"]) if n.get("source") else ("", 0))
+        srcs = [(n["source"]["file"], n["source"]["line"]) if n.get("source") else None for n in group]
+        places = [where(d.source_of(s)) if s else "?" for s in srcs]
+        if key[0] == "import_stubbed":
+            shown = _deepest([(n.get("module", ""), p) for n, p in zip(group, places)])
+            detail = ", ".join(f"`{m}` at {p}" for m, p in shown)
+            d.add("import_stubbed", "info", "data", M_STUBBED, {"detail": detail}, None, key[1], source=srcs[0], order=1e9)
+            continue
+        mapped: dict = {}  # (old, new) -> places, in the order met
+        for n, p in zip(group, places):
+            mapped.setdefault((n.get("old", ""), n.get("new", "")), []).append(p)
+        pairs = _deepest([(old, ", ".join(dict.fromkeys(ps))) for (old, _), ps in mapped.items()])
+        new_of = {old: new for old, new in mapped}
+        detail = "; ".join(f"`{old}` → `{new_of[old]}` ({p})" for old, p in pairs)
+        d.add("legacy_api", "info", "data", templates.get(key[1], M_LEGACY_BEHAVIOUR), {"detail": detail},
+              None, [old for old, _ in pairs], source=srcs[0], order=1e9)
 
 
 class _Context:

@@ -119,9 +119,16 @@ def _pair(v, default=None):
 
 
 def _act(v):
+    if isinstance(v, dict):
+        # a function Keras serialises as an object (tf.nn.softmax is `softmax_v2`)
+        v = v.get("config") if isinstance(v.get("config"), str) else v.get("class_name")
+        if isinstance(v, str) and v.endswith("_v2"):
+            v = v[:-3]
     if isinstance(v, str):
         v = v.lower()
-    return ACTIVATIONS.get(v, v if isinstance(v, str) else None)
+    elif v is not None:
+        return None
+    return ACTIVATIONS.get(v, v)
 
 
 def _shape(s):

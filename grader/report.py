@@ -22,7 +22,7 @@ CODES = (
     "norm_type", "dropout_rate", "concat_axis", "branch_missing", "branch_extra",
     "branch_order", "argument_misuse", "argument_unused", "aux_missing",
     "aux_position", "aux_extra", "output_count", "output_shape", "params",
-    "training_skipped",
+    "training_skipped", "import_stubbed", "legacy_api", "script_error", "ipython_syntax",
 )
 SEVERITIES = ("error", "warning", "info")
 
@@ -144,6 +144,23 @@ class Block:
 
 
 @dataclass(frozen=True)
+class ModelOrigin:
+    """Which object was graded and how the grader obtained it.
+
+    ``how``: ``object`` (a global with one of the assignment's names), ``builder``
+    (the grader called one of the assignment's builders: ``call`` is the call, with
+    the arguments it derived; ``wrapped`` when it returned tensors that the grader
+    wrapped in a Model), ``global`` (the largest model among the globals) or
+    ``constructed`` (the largest model the code built without keeping it)."""
+
+    how: str
+    name: str
+    call: str | None = None
+    source: Source | None = None  # where the model was built, or the builder defined
+    wrapped: bool = False
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     total_params: int | None
     reference_total_params: int
@@ -151,6 +168,7 @@ class ModelSummary:
     blocks: list[Block] = field(default_factory=list)
     probe: Block | None = None
     outputs: list | None = None
+    origin: ModelOrigin | None = None
 
 
 @dataclass(frozen=True)
@@ -234,12 +252,13 @@ def _build(cls, d: dict):
         d["parts"] = [_build(Part, p) for p in d.get("parts", [])]
         d["findings"] = [_build(Finding, f) for f in d.get("findings", [])]
         d["model"] = _build(ModelSummary, d["model"])
-    elif cls is Finding or cls is LayerRow:
+    elif cls is Finding or cls is LayerRow or cls is ModelOrigin:
         d["source"] = _src(d.get("source"))
     elif cls is ModelSummary:
         d["layers"] = [_build(LayerRow, r) for r in d.get("layers", [])]
         d["blocks"] = [_build(Block, b) for b in d.get("blocks", [])]
         d["probe"] = None if d.get("probe") is None else _build(Block, d["probe"])
+        d["origin"] = None if d.get("origin") is None else _build(ModelOrigin, d["origin"])
     elif cls is Block:
         d["branches"] = [[_build(BranchLayer, x) for x in br] for br in d.get("branches", [])]
     return cls(**d)

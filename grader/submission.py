@@ -8,6 +8,7 @@ Nothing here runs student code.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -41,6 +42,14 @@ class Submission:
     notebook: str | None = None  # relative path of the notebook the entry was generated from
     cells: list = field(default_factory=list)  # the code cells' sources, for reports
     skipped: list = field(default_factory=list)  # files left out, with the reason
+    # IPython syntax that was skipped to run the code: [line of the entry, the line's text]
+    ipython_lines: list = field(default_factory=list)
+    # files as they are run, where they differ from what the student wrote (IPython lines skipped)
+    run_files: dict = field(default_factory=dict)
+
+    def files_to_run(self) -> dict:
+        """The files written into the sandbox: the student's, with IPython lines skipped."""
+        return {**self.files, **self.run_files}
 
     def source(self, file: str | None, line: int | None) -> Source | None:
         """Map a traced (file, line) to what the student sees."""
@@ -141,6 +150,112 @@ def notebook_to_script(nb_bytes: bytes, name: str) -> tuple[str, list, list, dic
             out_lines.append(line)
             line_map.append([n, i])
     return "\n".join(out_lines) + "\n", line_map, code_cells, written
+
+
+# -- IPython syntax in a .py (Colab and Jupyter exports) -----------------------------------
+
+_IPY_LINE = re.compile(r"^(\s*)(?:!(?!=)\S|%(?!%)[A-Za-z_])")
+_IPY_CELL = re.compile(r"^(\s*)%%([A-Za-z_]\w*)")
+_IPY_ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w.,\s]*?)\s*=\s*(?:!(?!=)|%[A-Za-z_])")
+
+
+def _scan(line: str, state: tuple) -> tuple:
+    """The (bracket depth, open string quote, continued) state after ``line``, from
+    the state before it: enough Python lexing to tell where a line starts."""
+    depth, quote, _ = state
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+            i += 1
+            continue
+        if c == "#":
+            break
+        if c in "\"'":
+            quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else c
+            i += len(quote)
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    stripped = line.rstrip("\r")
+    continued = stripped.endswith("\\") and not quote
+    if quote in ('"', "'") and not stripped.endswith("\\"):
+        quote = None  # a one-line string cannot span lines: the line was not Python anyway
+    return depth, quote, continued
+
+
+def neutralize_ipython(text: str) -> tuple[str, list]:
+    """(script, [[line, text], ...]): a .py exported from Colab or Jupyter with its
+    IPython lines (``!pip ...``, ``%matplotlib inline``, ``files = !ls``, ``%%bash``
+    cells) replaced by ``pass``, line for line, so every other line keeps its
+    number. A file that already parses is returned as it is; a line that starts
+    inside a string, inside brackets or after a backslash is Python and stays."""
+    try:
+        ast.parse(text)
+        return text, []
+    except SyntaxError:
+        pass
+    except (ValueError, RecursionError, MemoryError):
+        return text, []
+    lines = text.split("\n")
+    out = list(lines)
+    kept: list = []
+    state = (0, None, False)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        cr = "\r" if line.endswith("\r") else ""
+        at_start = state == (0, None, False)
+        m = _IPY_CELL.match(line) if at_start else None
+        if m:
+            out[i] = f"{m.group(1)}pass  # grader: IPython cell magic skipped{cr}"
+            kept.append([i + 1, line.rstrip("\r")])
+            i += 1
+            if m.group(2) not in _PASSTHROUGH_CELL_MAGICS:
+                # %%bash, %%writefile...: the cell's body is not Python (up to the blank line that ends the cell)
+                while i < len(lines) and lines[i].strip():
+                    out[i] = "\r" if lines[i].endswith("\r") else ""
+                    i += 1
+            continue
+        m = _IPY_LINE.match(line) if at_start else None
+        if m:
+            out[i] = f"{m.group(1)}pass  # grader: IPython line skipped{cr}"
+            kept.append([i + 1, line.rstrip("\r")])
+            i += 1
+            continue
+        m = _IPY_ASSIGN.match(line) if at_start else None
+        if m:
+            out[i] = f"{m.group(1)}{m.group(2)} = []  # grader: IPython shell capture skipped{cr}"
+            kept.append([i + 1, line.rstrip("\r")])
+            i += 1
+            continue
+        state = _scan(line, state)
+        i += 1
+    if not kept:
+        return text, []
+    return "\n".join(out), kept
+
+
+def _notebook_ipython_lines(script: str, line_map: list, cells: list) -> list:
+    """The notebook's IPython lines, as [line of the generated script, the line's text]."""
+    out = []
+    for i, line in enumerate(script.splitlines(), 1):
+        if "# grader: " not in line or i > len(line_map) or not line_map[i - 1]:
+            continue
+        cell, cline = line_map[i - 1]
+        text = cells[cell - 1].splitlines()[cline - 1] if cell - 1 < len(cells) else line
+        out.append([i, text])
+    return out
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -265,9 +380,12 @@ def load(path: str | Path, entry_names=("googlenet.py", "model.py", "main.py")) 
         for fname, data in written.items():
             files.setdefault(str(PurePosixPath(entry).parent / fname).lstrip("./") or fname, data)
         files[gen] = script.encode()
-        return Submission(sid, str(p), kind if kind != "py" else "ipynb", files, gen, sha, line_map, entry, cells, skipped)
+        return Submission(sid, str(p), kind if kind != "py" else "ipynb", files, gen, sha, line_map, entry, cells, skipped,
+                          ipython_lines=_notebook_ipython_lines(script, line_map, cells))
     try:
-        files[entry].decode("utf-8")
+        text = files[entry].decode("utf-8")
     except UnicodeDecodeError:
         raise LoadError(f"{entry} is not UTF-8 text; save it as UTF-8.") from None
-    return Submission(sid, str(p), kind, files, entry, sha, [], None, [], skipped)
+    script, ipy = neutralize_ipython(text)
+    return Submission(sid, str(p), kind, files, entry, sha, [], None, [], skipped,
+                      ipython_lines=ipy, run_files={entry: script.encode()} if ipy else {})

@@ -109,6 +109,57 @@ def _check_graph(g, what):
         raise TraceInvalid(f"{what}.input_sources is malformed")
 
 
+#: The notes the child may write, with their text fields.
+NOTE_FIELDS = {
+    "training_skipped": ("call",),
+    "skipped": ("call",),
+    "import_stubbed": ("module", "package"),
+    "legacy_api": ("what", "old", "new"),
+}
+LEGACY_KINDS = ("module", "argument", "behaviour")
+FOUND_HOWS = ("object", "builder", "global", "constructed")
+STATEMENT_ROLES = ("script", "build", "cause")
+MAX_STATEMENT_ERRORS = 200
+
+
+def _is_text(x, limit=4000) -> bool:
+    return isinstance(x, str) and len(x) <= limit
+
+
+def _check_cause(c, what):
+    if c is None:
+        return
+    if not isinstance(c, dict) or c.get("kind") not in ("standin", "statement"):
+        raise TraceInvalid(f"{what}: malformed cause")
+    fields = ("module", "name") if c["kind"] == "standin" else ("name", "type", "message")
+    if not all(_is_text(c.get(k)) for k in fields) or not _is_src(c.get("source")) or not _is_src(c.get("used")):
+        raise TraceInvalid(f"{what}: malformed cause")
+
+
+def _check_found(f):
+    if f is None:
+        return
+    if not (isinstance(f, dict) and f.get("how") in FOUND_HOWS and _is_text(f.get("name"), 200)
+            and (f.get("call") is None or _is_text(f["call"], 2000)) and _is_src(f.get("source"))
+            and isinstance(f.get("wrapped", False), bool)):
+        raise TraceInvalid("malformed found")
+
+
+def _check_statement_errors(errs):
+    if not isinstance(errs, list) or len(errs) > MAX_STATEMENT_ERRORS:
+        raise TraceInvalid("malformed statement_errors")
+    for i, e in enumerate(errs):
+        ok = (isinstance(e, dict) and _is_text(e.get("type"), 200) and _is_text(e.get("message")) and _is_src(e.get("source"))
+              and isinstance(e.get("line"), int) and not isinstance(e.get("line"), bool) and e["line"] >= 1
+              and isinstance(e.get("count"), int) and not isinstance(e.get("count"), bool) and e["count"] >= 1
+              and e.get("role") in STATEMENT_ROLES
+              and (e.get("caused_by") is None or (isinstance(e["caused_by"], int) and not isinstance(e["caused_by"], bool)
+                                                  and 0 <= e["caused_by"] < i)))
+        if not ok:
+            raise TraceInvalid(f"malformed statement error {i}")
+        _check_cause(e.get("cause"), f"statement error {i}")
+
+
 def validate(doc) -> dict:
     """Check the trace's schema; raise TraceInvalid naming the first problem."""
     if not isinstance(doc, dict) or doc.get("schema") != TRACE_SCHEMA:
@@ -119,6 +170,10 @@ def validate(doc) -> dict:
     if err is not None and not (isinstance(err, dict) and isinstance(err.get("type", ""), str)
                                 and isinstance(err.get("message", ""), str) and _is_src(err.get("source"))):
         raise TraceInvalid("malformed error")
+    if err is not None:
+        _check_cause(err.get("cause"), "error")
+    _check_found(doc.get("found"))
+    _check_statement_errors(doc.get("statement_errors", []))
     _check_graph(doc.get("graph"), "graph")
     probe = doc.get("probe")
     if probe is not None:
@@ -131,6 +186,11 @@ def validate(doc) -> dict:
     notes = doc.get("notes", [])
     if not isinstance(notes, list) or len(notes) > 1000 or not all(isinstance(x, dict) and _is_src(x.get("source")) for x in notes):
         raise TraceInvalid("malformed notes")
+    for x in notes:
+        fields = NOTE_FIELDS.get(x.get("kind"))
+        if (fields is None or not all(_is_text(x.get(k), 300) for k in fields)
+                or (x["kind"] == "legacy_api" and x["what"] not in LEGACY_KINDS)):
+            raise TraceInvalid(f"malformed note of kind {str(x.get('kind'))[:40]!r}")
     if not isinstance(doc.get("candidates", []), list):
         raise TraceInvalid("malformed candidates")
     return doc
@@ -253,7 +313,7 @@ def run_files(sub: Submission, assignment: Assignment, extra_request: dict | Non
     req.update({"entry": sub.entry, "root": ".", "result_fd": 3, "seal_file": SEAL_NAME})
     if extra_request:
         req.update(extra_request)
-    files = dict(sub.files)
+    files = sub.files_to_run()
     files[REQUEST_NAME] = json.dumps(req).encode()
     files[SEAL_NAME] = key
     return files, key

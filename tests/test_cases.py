@@ -98,6 +98,8 @@ def test_case(path, assignment, variant, ref_graph, variant_ref_graph, use_sandb
         assert report.score <= value if at_most else report.score == value, (report.score, [(p.name, p.score, p.summary) for p in report.parts])
     if h["params"] is not None and report.status == "graded":
         assert report.model.total_params == h["params"]
+    if report.status == "graded":  # the report says which object was graded and how it was found
+        assert report.model.origin is not None and report.model.origin.how in ("object", "builder", "global", "constructed")
     # the JSON has the documented shape and round-trips
     d = json.loads(report.to_json())
     assert d["schema"] == "grader.report/1"

@@ -84,6 +84,23 @@ def test_bad_inputs_exit_2_with_a_clear_message(tmp_path):
     assert p.returncode == 2 and "parts.stem" in p.stderr
 
 
+def test_check_says_which_model_was_graded_and_how(tmp_path):
+    call = "googleNet(shape=(224, 224, 3), weights_path=None)"
+    for lang, words in (("en", "built by calling"), ("ko", "호출로 만든 모델")):
+        out = tmp_path / lang
+        p = run(["check", str(CASES / "correct_builder_never_called.py"), "--out", str(out), "--lang", lang])
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"model: built by calling {call}" in p.stdout
+        origin = json.loads((out / "report.json").read_text())["model"]["origin"]
+        assert origin["how"] == "builder" and origin["call"] == call and origin["source"]["line"] > 1
+        html = (out / "report.html").read_text()
+        assert call in html and words in html
+    bad = tmp_path / "a.toml"
+    bad.write_text('[entry]\nnever_stub = ["d2l", "not a module"]\n')
+    p = run(["check", str(CASES / "correct_functional.py"), "--assignment", str(bad)])
+    assert p.returncode == 2 and "entry.never_stub" in p.stderr and "'not a module'" in p.stderr
+
+
 def test_min_score(tmp_path):
     p = run(["check", str(CASES / "fails_stride_conv2.py"), "--quiet", "--min-score", "50", "--out", str(tmp_path)])
     assert p.returncode == 0

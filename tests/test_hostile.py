@@ -174,13 +174,20 @@ def test_batch_finished_and_honest_grades_unchanged(graded):
     ("network", {"no_model"}),
     ("huge_output", {"no_model"}),
     ("syntax_error", {"build_error"}),
-    ("missing_package", {"build_error"}),
+    ("missing_package", {"no_model"}),
     ("billions_of_params", {"memory_limit"}),
 ])
 def test_each_hostile_case_gets_its_finding(graded, sid, codes):
     r = graded["mixed"][sid]
     assert r["status"] == "failed" and r["score"] == 0
     assert {c for c, _ in roots(r)} & codes, roots(r)
+
+
+def test_missing_package_is_a_stand_in_noted_at_its_import(graded):
+    r = graded["mixed"]["missing_package"]
+    (note,) = [f for f in r["findings"] if f["code"] == "import_stubbed"]
+    assert note["severity"] == "info" and note["source"]["line"] == 3
+    assert "definitely_not_a_real_package_for_grading" in note["message"]
 
 
 def test_lies_do_not_change_the_grade(graded):

@@ -3,6 +3,7 @@ student's source lines, in a separate (sandboxed) process."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -121,16 +122,61 @@ def test_zip_is_extracted_safely(tmp_path, assignment, use_sandbox):
         load(bad)
 
 
-def test_syntax_error_and_missing_package_are_located(tmp_path, assignment, use_sandbox):
+def test_syntax_error_is_located(assignment, use_sandbox):
     sub, res = traced(CASES / "fails_syntax_error.py", assignment, use_sandbox)
     err = res.trace["error"]
-    assert err["type"] == "SyntaxError" and err["source"]["line"] > 1
+    assert res.status == "failed"
+    assert err["type"] == "SyntaxError" and err["source"] == {"file": "fails_syntax_error.py", "line": 27}
+
+
+MISSING = """\
+import numpy
+import totally_missing_pkg_xyz as tm
+from totally_missing_pkg_xyz.sub import helper
+import matplotlib.pyplot as plt
+with tm.session() as s:
+    a, b = tm.load(3)
+for x in tm.items():
+    raise SystemExit("iterating a stand-in must give nothing")
+print("values", int(a), len(list(b)), bool(helper), type(tm.CONST + 1).__name__)
+import pandas as pd
+try:
+    pd.DataFrame({"a": [1.0, 2.0]}).plot()
+    print("pandas got the stand-in")
+except ImportError:
+    print("pandas saw that matplotlib is missing")
+try:
+    import numpy.not_a_module_xyz
+except ImportError as e:
+    print("real", type(e).__name__)
+"""
+
+
+def test_missing_packages_get_stand_ins_in_student_code_only(tmp_path, assignment, use_sandbox):
+    p = tmp_path / "needs_pkg.py"
+    p.write_text(MISSING)
+    sub, res = traced(p, assignment, use_sandbox)
+    assert res.status == "no_model" and res.trace["error"] is None, res.stderr[-2000:]
+    stubbed = {(n["module"], n["source"]["line"]) for n in res.trace["notes"] if n["kind"] == "import_stubbed"}
+    assert stubbed == {("totally_missing_pkg_xyz", 2), ("totally_missing_pkg_xyz.sub", 3),
+                       ("matplotlib", 4), ("matplotlib.pyplot", 4)}
+    assert res.trace["statement_errors"] == []
+    assert "values 0 0 False StandIn" in res.stdout
+    # pandas' own `import matplotlib` is not answered with the student's stand-in,
+    # and a module missing from an installed package (numpy) is a real error
+    assert "pandas saw that matplotlib is missing" in res.stdout
+    assert "real ModuleNotFoundError" in res.stdout
+
+
+def test_never_stub_makes_a_missing_import_fail_at_its_line(tmp_path, assignment, use_sandbox):
     p = tmp_path / "needs_pkg.py"
     p.write_text("import numpy\nimport totally_missing_pkg_xyz\nmodel = None\n")
-    sub, res = traced(p, assignment, use_sandbox)
-    err = res.trace["error"]
-    assert err["type"] == "ModuleNotFoundError" and err["module"] == "totally_missing_pkg_xyz"
-    assert err["source"] == {"file": "needs_pkg.py", "line": 2}
+    A = dataclasses.replace(assignment, never_stub=("totally_missing_pkg_xyz",))
+    sub, res = traced(p, A, use_sandbox)
+    assert res.status == "no_model"
+    (err,) = res.trace["statement_errors"]
+    assert err["type"] == "ModuleNotFoundError" and err["source"] == {"file": "needs_pkg.py", "line": 2}
+    assert not [n for n in res.trace["notes"] if n["kind"] == "import_stubbed"]
 
 
 def test_concatenate_failure_keeps_partial_graph(assignment, use_sandbox):

@@ -746,6 +746,28 @@ class _Builder:
             })
         return rows
 
+    # -- the graded model ------------------------------------------------------------
+    def origin(self) -> dict | None:
+        """Which object was graded and how it was obtained, as one sentence."""
+        o = self.r.model.origin
+        if o is None:
+            return None
+        label = self._source_label(o.source)
+        at = label["text"] if label else ""
+        if o.how == "builder":
+            text = self._("built by calling %(call)s", call=o.call or o.name + "()")
+            if o.wrapped:
+                text = self._("built by calling %(call)s and wrapping its outputs in a Model", call=o.call or o.name + "()")
+        elif o.how == "object":
+            text = (self._("the global %(name)s, built at %(where)s", name=o.name, where=at) if at
+                    else self._("the global %(name)s", name=o.name))
+        elif o.how == "global":
+            text = self._("%(name)s, the largest model among the script's globals", name=o.name)
+        else:
+            text = self._("the model %(name)s built at %(where)s, which the script did not keep in a global",
+                          name=o.name, where=at or "?")
+        return {"text": text, "graded": self.r.status != "failed"}
+
     # -- failure -----------------------------------------------------------------
     def error(self) -> dict | None:
         e = self.r.error
@@ -789,6 +811,7 @@ class _Builder:
             "counts": {s: r.count(s) for s in ("error", "warning", "info")},
             "findings": findings,
             "error": self.error(),
+            "origin": self.origin(),
             "table1": table1_rows,
             "table1_notes": table1_notes,
             "table1_given": bool(self.table1),
