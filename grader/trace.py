@@ -362,7 +362,7 @@ def run_trace(sub: Submission, assignment: Assignment, *, use_sandbox: bool = Tr
         return res
     try:
         doc = validate(json.loads(unseal(rr.result, key).decode("utf-8")))
-        check_places(doc, sub.files)
+        check_places(doc, sub.files_to_run())
         check_wiring(doc)
     except (UnicodeDecodeError, json.JSONDecodeError, TraceInvalid, RecursionError) as e:
         res.status = "invalid"

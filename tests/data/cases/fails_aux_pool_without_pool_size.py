@@ -1,5 +1,4 @@
 # expect: pool_size loss1/ave_pool
-# expect: pool_size loss2/ave_pool
 # expect-info: legacy_api data
 # My port of GoogLeNet from a Keras 2 tutorial. In the auxiliary heads I only set
 # the stride of the average pool (3), like the tutorial did.
