@@ -24,8 +24,21 @@ HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignmen
 SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info"}
 
 
+ASSIGNMENT = re.compile(r"#\s*assignment:\s*([\w.-]+)")
+
+
+def graded_today(path: Path) -> bool:
+    """Cases of the GoogLeNet assignments only, for now: the ResNet-50 / DenseNet-121
+    fixtures (`# assignment: resnet50`, ...) wait for the architecture-agnostic engine
+    (issue 16); remove this filter then."""
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    found = {a for f in files if f.suffix in (".py", ".ipynb") for a in ASSIGNMENT.findall(f.read_text(encoding="utf-8"))}
+    return found <= {"default", "variant"}
+
+
 def case_paths():
-    return sorted(p for p in CASES.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".py", ".ipynb")))
+    return sorted(p for p in CASES.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".py", ".ipynb"))
+                  and graded_today(p))
 
 
 def read_header(path: Path, entry_names) -> dict:
