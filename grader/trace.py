@@ -113,6 +113,7 @@ def _check_graph(g, what):
 NOTE_FIELDS = {
     "training_skipped": ("call",),
     "skipped": ("call",),
+    "retraced": ("call",),  # the tracer put its hooks back and traced the model again
     "import_stubbed": ("module", "package"),
     "legacy_api": ("what", "old", "new"),
 }
