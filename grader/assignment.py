@@ -66,6 +66,14 @@ class Assignment:
     deductions: dict = field(default_factory=dict)  # severity -> points
     code_deductions: dict = field(default_factory=dict)  # code -> points
     substitutions: dict = field(default_factory=dict)
+    part_titles: dict = field(default_factory=dict)  # language -> {part name: title}, [part_titles.LANG]
+
+    def titles(self, lang: str | None) -> dict:
+        """The assignment's own part titles for ``lang`` (``ko-KR`` finds ``ko``), or {}."""
+        if not lang:
+            return {}
+        code = lang.strip().replace("-", "_")
+        return dict(self.part_titles.get(code) or self.part_titles.get(code.split("_")[0]) or {})
 
     @property
     def max_score(self) -> float:
@@ -118,7 +126,27 @@ KNOWN = {
     "severity": set(CODES),
     "deductions": set(SEVERITIES) | {"codes"},
     "substitutions": {"batchnorm_for_lrn", "layernorm_for_lrn", "none_for_lrn", "concat_order"},
+    "part_titles": None,  # any language code; checked by _part_titles
 }
+
+
+def _part_titles(d: dict) -> dict:
+    """``[part_titles.ko]`` tables: the rubric parts' titles in a language, e.g.
+    ``stem = "스템"``.  Parts left out keep the catalog's translation (or English)."""
+    import re
+
+    out = {}
+    for lang, table in d.get("part_titles", {}).items():
+        if not re.fullmatch(r"[A-Za-z]{2,8}(?:_[A-Za-z0-9]{1,8})*", lang) or not isinstance(table, dict):
+            raise AssignmentError(f"[part_titles.{lang}] must be a table named by a language code such as ko or pt_BR, "
+                                  "of part = \"title\"")
+        for part, title in table.items():
+            if part not in PARTS:
+                raise AssignmentError(f"part_titles.{lang}.{part}: unknown part; parts are: {', '.join(PARTS)}")
+            if not isinstance(title, str) or not title.strip():
+                raise AssignmentError(f"part_titles.{lang}.{part} must be a non-empty string")
+        out[lang] = {k: v.strip() for k, v in table.items()}
+    return out
 
 
 def load(path: str | Path | None = None) -> Assignment:
@@ -140,7 +168,7 @@ def load(path: str | Path | None = None) -> Assignment:
         if not isinstance(value, dict):
             raise AssignmentError(f"[{section}] must be a table")
         for key in value:
-            if key not in KNOWN[section]:
+            if KNOWN[section] is not None and key not in KNOWN[section]:
                 raise AssignmentError(
                     f"unknown key {section}.{key} in {p.name}; allowed keys: {', '.join(sorted(KNOWN[section]))}"
                 )
@@ -202,4 +230,5 @@ def load(path: str | Path | None = None) -> Assignment:
         deductions=deductions,
         code_deductions=code_deductions,
         substitutions=subs,
+        part_titles=_part_titles(d),
     )
