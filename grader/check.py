@@ -40,7 +40,10 @@ def cache_dir() -> Path:
 
 
 def _version(pkg: str) -> str:
-    for name in (pkg, pkg + "-cpu"):
+    from .tfenv import TF_DISTRIBUTIONS
+
+    # TensorFlow comes under several distribution names (tensorflow, tensorflow-cpu, ...)
+    for name in (TF_DISTRIBUTIONS if pkg == "tensorflow" else (pkg,)):
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -81,21 +81,21 @@ def with_cpu_extra(spec: str) -> str:
         raise ValueError("the install spec must not be empty")
     if _URL.match(s):
         return f"{DISTRIBUTION}[{CPU_EXTRA}] @ {s}"
-    if s.startswith((".", "/", "~")) or _ARCHIVE.search(s.split("#", 1)[0]) or os.sep in s.split("@", 1)[0]:
-        if s.endswith("]"):  # a path with extras already: ./grader[test]
+    m = _REQ.match(s)
+    rest = m.group("rest") if m else ""
+    if m and (not rest or rest.startswith("@") or rest[0] in "<>=!~;"):  # NAME[extras] [spec | @ URL]
+        if normalize(m.group("name")) in FOREIGN_NAMES:
+            raise ValueError(f"{m.group('name')!r} on PyPI is an unrelated project, not this grader: "
+                             f"install {DISTRIBUTION} (e.g. {requirement()!r}), a git+URL or a path")
+        sep = " " if rest.startswith("@") else ""
+        return f"{m.group('name')}[{_merge_extras(m.group('extras') or '')}]{sep}{rest}"
+    if s.startswith((".", "/", "~")) or _ARCHIVE.search(s) or "/" in s or os.sep in s:
+        if s.endswith("]") and "[" in s:  # a path with extras already: ./grader[test]
             head, extras = s[:-1].rsplit("[", 1)
             return f"{head}[{_merge_extras(extras)}]"
         return f"{s}[{CPU_EXTRA}]"
-    m = _REQ.match(s)
-    if m is None:
-        raise ValueError(f"cannot read the install spec {spec!r}: give a requirement such as "
-                         f"{requirement()!r}, a URL (git+https://...) or a path")
-    if normalize(m.group("name")) in FOREIGN_NAMES:
-        raise ValueError(f"{m.group('name')!r} on PyPI is an unrelated project, not this grader: "
-                         f"install {DISTRIBUTION} (e.g. {requirement()!r}), a git+URL or a path")
-    rest = m.group("rest")
-    sep = " " if rest.startswith("@") else ""
-    return f"{m.group('name')}[{_merge_extras(m.group('extras') or '')}]{sep}{rest}"
+    raise ValueError(f"cannot read the install spec {spec!r}: give a requirement such as "
+                     f"{requirement()!r}, a URL (git+https://...) or a path")
 
 
 def _merge_extras(extras: str) -> str:

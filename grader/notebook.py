@@ -302,16 +302,17 @@ class _Session:
 _SESSION = _Session()
 
 
-def _pool():
+def _pool(use_sandbox: bool):
     """The warm worker, started on the first check (None when it cannot start:
     then every check starts a fresh interpreter, about 3 s more)."""
-    from . import sandbox
     from .workers import WarmPool
 
     s = _SESSION
+    if s.pool is not None and s.pool_sandboxed != use_sandbox:
+        s.pool.close()  # asked for the other kind: replace it
+        s.pool = None
     if s.pool is not None or s.pool_problem:
         return s.pool
-    use_sandbox = sandbox.sandbox_status().available
     try:
         pool = WarmPool(1, use_sandbox=use_sandbox)
     except Exception as e:  # noqa: BLE001 - no warm worker is slower, never wrong
@@ -377,14 +378,15 @@ def _is_keras_model(obj) -> bool:
 
 
 def check(target=None, *, assignment=None, lang: str | None = None, display: bool = True,
-          timeout: float | None = None):
+          timeout: float | None = None, sandbox: bool | None = None):
     """Grade the notebook as it stands and show the report in the output cell.
 
     ``target``: nothing (the cells that ran, in order), a Keras model or a
     function that builds one (a variable of this notebook), or the path of a
     ``.py``, ``.ipynb``, folder or ``.zip``.  ``assignment``: an assignment file
     (default: the paper's GoogLeNet).  ``lang``: the report's language (``en``,
-    ``ko``; default ``$GRADER_LANG`` or English).  Returns the
+    ``ko``; default ``$GRADER_LANG`` or English).  ``sandbox``: run the worker in
+    bubblewrap (default: where it works).  Returns the
     :class:`grader.report.Report` (``.score``, ``.findings``, ``.roots()``,
     ``.to_json()``).  Your code runs again in a separate process; nothing in
     your kernel changes.
@@ -420,13 +422,15 @@ def check(target=None, *, assignment=None, lang: str | None = None, display: boo
             extra.update(_target_request(target, ip))
         sub, more = kernel_submission(history_cells(ip))
         extra.update(more)
-    with _SESSION.lock:
-        ref = _reference(A)
-        pool = _pool()
-        # sandboxed when the worker is; the cold fallback likewise when bubblewrap works
-        from .sandbox import sandbox_status
+    from .sandbox import sandbox_status
 
-        use_sandbox = _SESSION.pool_sandboxed if pool is not None else sandbox_status().available
+    available = sandbox_status().available
+    if sandbox and not available:
+        raise NotebookError(f"sandbox=True, but bubblewrap cannot run here: {sandbox_status().reason}")
+    use_sandbox = available if sandbox is None else bool(sandbox)
+    with _SESSION.lock:
+        pool = _pool(use_sandbox)  # first: the worker starts while the reference loads
+        ref = _reference(A)
         t_grade = time.time()
         res = trace.run_trace(sub, A, use_sandbox=use_sandbox, timeout_s=timeout, pool=pool,
                               extra_request=extra or None)

@@ -187,9 +187,22 @@ def test_trace_shows_nodes_and_lines():
 
 
 def test_init_ci_writes_a_workflow(tmp_path):
+    import yaml
+
+    from grader import __version__
+
     p = run(["init-ci", "--github", "--repo", str(tmp_path), "--install", "git+https://example.invalid/grader.git"])
     assert p.returncode == 0
     wf = tmp_path / ".github" / "workflows" / "grader.yml"
     assert "grader check --ci" in wf.read_text()
+    runs = [s["run"] for s in yaml.safe_load(wf.read_text())["jobs"]["grade"]["steps"] if "run" in s]
+    # a runner has no TensorFlow: the [cpu] extra comes with the URL
+    assert runs[0] == "pip install 'keras-arch-grader[cpu] @ git+https://example.invalid/grader.git'"
     p = run(["init-ci", "--gitlab", "--repo", str(tmp_path)])
     assert p.returncode == 0 and (tmp_path / ".gitlab-ci.yml").exists()
+    # by default: exactly the running grader, by its own distribution name
+    script = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())["grader"]["script"]
+    assert script[0] == f"pip install 'keras-arch-grader[cpu]=={__version__}'"
+    # the unrelated project that owns the name `grader` on PyPI is refused
+    p = run(["init-ci", "--repo", str(tmp_path / "x"), "--install", "grader"])
+    assert p.returncode == 2 and "unrelated project" in p.stderr and not (tmp_path / "x").exists()

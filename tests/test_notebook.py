@@ -9,6 +9,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import html5lib
@@ -17,6 +19,37 @@ import pytest
 from nbclient import NotebookClient
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ON_CI = os.environ.get("CI") == "true"
+
+# A notebook page around the output: its own styles, and elements of every kind
+# the report styles; the script records their computed style in the DOM.
+HOST = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>notebook</title>
+<style>body { font-family: serif; color: rgb(20, 30, 40); background: rgb(250, 250, 245); margin: 8px; }
+h2 { font-size: 21px; } td { text-align: right; padding: 3px; } a { color: rgb(0, 0, 200); }</style></head>
+<body><h1 id="n-h1">Notebook</h1><h2 id="n-h2">Section</h2><p id="n-p">text <a id="n-a" href="#x">link</a>
+<code id="n-code">x = 1</code></p><table id="n-table"><tr><th id="n-th">k</th><td id="n-td">1</td></tr></table>
+<pre id="n-pre">out</pre><details id="n-details"><summary id="n-summary">more</summary>x</details>
+<ul id="n-ul"><li id="n-li">item</li></ul><mark id="n-mark">m</mark><svg id="n-svg" width="10" height="10"></svg>
+<div class="output_area">OUTPUT</div>
+<script>
+var out = {};
+document.querySelectorAll("[id^=n-]").forEach(function (el) {
+  var cs = getComputedStyle(el), keep = {};
+  ["font-family", "font-size", "color", "background-color", "margin-top", "margin-left", "padding-top",
+   "text-align", "border-bottom-width", "box-sizing", "line-height", "display", "max-width"].forEach(function (k) {
+    keep[k] = cs.getPropertyValue(k); });
+  out[el.id] = keep;
+});
+var b = getComputedStyle(document.body);
+out.body = {"font-family": b.fontFamily, "color": b.color, "background-color": b.backgroundColor,
+            "margin-top": b.marginTop, "max-width": b.maxWidth, "padding-top": b.paddingTop};
+var r = document.querySelector(".grader-report");
+if (r) { var h = r.querySelector("h2:not(.vh)"); out.report = {"h2-border": getComputedStyle(h).borderBottomWidth,
+          "box-sizing": getComputedStyle(r.querySelector("div")).boxSizing}; }
+document.body.setAttribute("data-styles", JSON.stringify(out));
+</script></body></html>"""
 
 IMPORTS = """\
 import json
@@ -92,7 +125,7 @@ with open("cells_ran.log", "a") as fh:
     fh.write("state cell\\n")
 """
 
-CHECK = "import grader\nreport = grader.check()"
+CHECK = "import grader\nreport = grader.check({args})"
 
 SUMMARY = """\
 def summary(r):
@@ -107,14 +140,13 @@ print("SUMMARY " + json.dumps({
     "runs": runs, "same_model": id(model) == model_id,
     "same_weights": bool(np.array_equal(model.get_weights()[0], w_before)),
     "log_lines": open("cells_ran.log").read().count("\\n"),
-    "has_grader_check_var": "grader" in globals(),
 }))
 """
 
 AGAIN = """\
 import time
 t = time.monotonic()
-report2 = grader.check(display=False)
+report2 = grader.check(display=False{args})
 print("AGAIN " + json.dumps({"report": summary(report2), "seconds": time.monotonic() - t,
                              "session": grader.notebook.session_info()}))
 """
@@ -126,13 +158,15 @@ print("TARGETS " + json.dumps({"model": summary(report3), "file": summary(report
 """
 
 
-def _notebook(stride: int, *, extra_cells=(), failing_cell=False):
+def _notebook(stride: int, *, extra_cells=(), failing_cell=False, sandbox=None):
     nb = nbformat.v4.new_notebook()
     cells = [IMPORTS, INCEPTION, STEM.format(stride=stride)]
     if failing_cell:
         # run once with a typo, then (as a student does) fixed and run again
         cells.append("total = sum(SPEC_TYPO.values())")
-    cells += [BODY, STATE, CHECK, SUMMARY, AGAIN, *extra_cells]
+    arg = "" if sandbox is None else f"sandbox={sandbox}"
+    cells += [BODY, STATE, CHECK.replace("{args}", arg), SUMMARY, AGAIN.replace("{args}", ", " + arg if arg else ""),
+              *extra_cells]
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     if failing_cell:
         nb.cells[3].metadata["tags"] = ["raises-exception"]
@@ -177,6 +211,18 @@ def _check_scoped(html: str) -> None:
     assert not bad, bad[:10]
 
 
+def _sandbox_available() -> bool:
+    from grader import sandbox
+
+    st = sandbox.sandbox_status()
+    if not st.available and ON_CI:
+        pytest.fail(f"CI must run the sandbox: {st.reason}")
+    return st.available
+
+
+USE_SANDBOX = _sandbox_available()
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("nb")
@@ -209,6 +255,7 @@ def test_correct_notebook_in_a_real_kernel(folder, tmp_path):
     again = _stream(again_cell, "AGAIN")
     assert again["report"] == rep
     assert again["session"]["warm_worker"] is True and again["session"]["checks"] == 2
+    assert again["session"]["sandboxed"] is USE_SANDBOX  # where bubblewrap works: in the sandbox
     t = _stream(targets_cell, "TARGETS")
     assert t["model"]["score"] == 100
     file_roots = t["file"]["roots"]
@@ -217,9 +264,10 @@ def test_correct_notebook_in_a_real_kernel(folder, tmp_path):
 
 
 def test_stride_fault_in_a_cell(folder, tmp_path):
+    """Unsandboxed, as in Colab (no bubblewrap there): the worker is a plain process."""
     work = tmp_path / "fault"
     work.mkdir()
-    nb = _execute(_notebook(2), work)
+    nb = _execute(_notebook(2, sandbox=False), work)
     check_cell, summary_cell, again_cell = nb.cells[5], nb.cells[6], nb.cells[7]
     s = _stream(summary_cell, "SUMMARY")
     rep = s["report"]
@@ -241,3 +289,37 @@ def test_stride_fault_in_a_cell(folder, tmp_path):
     assert "strides=2" in code  # the student's own line, highlighted
     again = _stream(again_cell, "AGAIN")
     assert again["report"] == rep and again["session"]["checks"] == 2
+    assert again["session"]["warm_worker"] is True and again["session"]["sandboxed"] is False
+    if CHROMIUM or ON_CI:
+        _host_page_unchanged(html, tmp_path)
+
+
+def _computed(page: Path) -> dict:
+    assert CHROMIUM, "chromium is not installed (apt-get install chromium)"
+    with tempfile.TemporaryDirectory(prefix="grader-chromium-") as profile:
+        proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+                              capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    body = html5lib.parse(proc.stdout, namespaceHTMLElements=False).find(".//body")
+    return json.loads(body.get("data-styles"))
+
+
+def _host_page_unchanged(fragment: str, tmp_path: Path) -> None:
+    """In real Chromium: the notebook around the report looks the same with the
+    report's output in it as without (no global CSS), and the report is styled."""
+    bare, with_report = tmp_path / "host.html", tmp_path / "host_report.html"
+    bare.write_text(HOST, encoding="utf-8")
+    with_report.write_text(HOST.replace("OUTPUT", fragment), encoding="utf-8")
+    before, after = _computed(bare), _computed(with_report)
+    report = after.pop("report")
+    assert "report" not in before and before == after, {k: (before[k], after[k]) for k in before if before[k] != after.get(k)}
+    assert report == {"h2-border": "2px", "box-sizing": "border-box"}  # the report's own rules apply inside it
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = ARTIFACTS / "notebook_fragment.png"
+    png.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="grader-chromium-") as profile:
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        f"--user-data-dir={profile}", f"--screenshot={png}", "--window-size=1000,1600",
+                        with_report.as_uri()], capture_output=True, timeout=90, check=True)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

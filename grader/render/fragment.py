@@ -21,6 +21,18 @@ __all__ = ["ROOT_CLASS", "render_fragment", "scope_css"]
 
 ROOT_CLASS = "grader-report"
 
+#: Before the report's own rules (which win over these at equal specificity): what a
+#: notebook's style sheet commonly sets on rendered output (JupyterLab right-aligns
+#: table cells, stripes rows, colours headings for its theme) does not reach the report.
+BASE_CSS = """
+.grader-report { display: block; text-align: left; }
+.grader-report h1, .grader-report h2, .grader-report h3, .grader-report p, .grader-report li,
+.grader-report th, .grader-report td, .grader-report dt, .grader-report dd { color: var(--fg); }
+.grader-report th, .grader-report td { text-align: left; }
+.grader-report tr, .grader-report tr:hover { background: transparent; }
+.grader-report table { margin: 0; }
+"""
+
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _ID_SELECTOR = re.compile(r"#([A-Za-z][\w-]*)")
 
@@ -95,7 +107,7 @@ def render_fragment(report, *, lang: str = "en", source_files=None, table1=None,
     root_id = root_id or f"grader-{uuid.uuid4().hex[:10]}"
     env = _html._environment(i18n.get_translations(i18n.normalize_lang(lang)))
     css = env.get_template("_styles.j2").render() + "\n" + _html.pygments_css()
-    scoped = scope_css(css, "." + ROOT_CLASS, root_id)
+    scoped = BASE_CSS.strip() + "\n" + scope_css(css, "." + ROOT_CLASS, root_id)
     text = _html._render("report_fragment.html.j2", report, lang=lang, source_files=source_files, table1=table1,
                          locale_dir=None, part_titles=part_titles, scoped_css=Markup(scoped),
                          root_id=Markup(root_id), root_class=ROOT_CLASS)
