@@ -20,6 +20,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,12 +151,23 @@ def build_wheel() -> Wheel:
 
 def _from_source(src: Path) -> Wheel:
     with tempfile.TemporaryDirectory(prefix="grader-wheel-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", tmp, str(src)]
+        # a clean copy of what the wheel is made of: setuptools builds in the tree it
+        # is given, and a build/ folder left there would carry files deleted since
+        tree = Path(tmp) / "src"
+        tree.mkdir()
+        junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+        for name in ("pyproject.toml", "README.md", "setup.cfg", "setup.py", "LICENSE", "LICENSE.txt"):
+            if (src / name).is_file():
+                shutil.copy2(src / name, tree / name)
+        for pkg in PACKAGES:
+            shutil.copytree(src / pkg, tree / pkg, ignore=junk)
+        out = Path(tmp) / "wheel"
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(tree)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise DistError(f"could not build the grader's wheel from {src}: {e}") from None
-        wheels = sorted(Path(tmp).glob("*.whl"))
+        wheels = sorted(out.glob("*.whl"))
         if proc.returncode != 0 or len(wheels) != 1:
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-12:]
             raise DistError(f"could not build the grader's wheel from {src} (pip wheel exited {proc.returncode}): "

@@ -82,6 +82,20 @@ def test_bad_inputs_exit_2_with_a_clear_message(tmp_path):
     bad.write_text('[parts]\nstem = "many"\n')
     p = run(["check", str(CASES / "correct_functional.py"), "--assignment", str(bad)])
     assert p.returncode == 2 and "parts.stem" in p.stderr
+    bad.write_text('[part_titles.ko]\nstems = "줄기"\n')
+    p = run(["check", str(CASES / "correct_functional.py"), "--assignment", str(bad)])
+    assert p.returncode == 2 and "part_titles.ko.stems: unknown part" in p.stderr and "inception" in p.stderr
+
+
+def test_version_is_the_distributions():
+    from importlib import metadata
+
+    import grader
+
+    p = run(["--version"])
+    assert p.returncode == 0
+    assert p.stdout.strip() == f"grader {grader.__version__} (keras-arch-grader)"
+    assert metadata.version("keras-arch-grader") == grader.__version__
 
 
 def test_min_score(tmp_path):
