@@ -89,6 +89,16 @@ def _cli_check(cache: Path, reps: int) -> list[float]:
     return times
 
 
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--later", type=int, default=10, help="calls after the first (default 10)")
@@ -103,7 +113,7 @@ def main() -> int:
         cli = _cli_check(tmp / "cache", args.cli_reps)
     load1 = os.getloadavg()
     res = {
-        "machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+        "machine": {"cores": os.cpu_count(), "cpu": _cpu(),
                     "load_avg_start": [round(x, 2) for x in load0], "load_avg_end": [round(x, 2) for x in load1]},
         "first_call_no_reference_cache_s": round(cold["first_s"], 3),
         "first_call_s": round(warm["first_s"], 3),
@@ -114,7 +124,8 @@ def main() -> int:
         "sandboxed": warm["session"]["sandboxed"], "warm_worker": warm["session"]["warm_worker"],
         "score": warm["score"],
     }
-    print(f"machine: {res['machine']['cores']} cores, load average {load0[0]:.2f} -> {load1[0]:.2f}")
+    print(f"machine: {res['machine']['cores']} cores ({res['machine']['cpu']}), "
+          f"load average {load0[0]:.2f} -> {load1[0]:.2f}")
     print(f"first grader.check() in a kernel, no reference on disk yet:  {res['first_call_no_reference_cache_s']:.2f} s")
     print(f"first grader.check() in a kernel (reference cached on disk): {res['first_call_s']:.2f} s")
     print(f"later calls (warm worker, report shown), n={len(res['later_calls_s'])}: "
