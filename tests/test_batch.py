@@ -37,7 +37,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 if util.find_spec("tensorflow") is None and not ON_CI:
-    pytest.skip("TensorFlow is not installed (pip install 'tensorflow-cpu>=2.16')", allow_module_level=True)
+    pytest.skip("TensorFlow is not installed (pip install -e '.[cpu,test]', as make setup does)", allow_module_level=True)
 
 A = load_assignment()
 SANDBOX = sandbox.sandbox_status()
