@@ -7,10 +7,14 @@ JOBS    ?= 2
 
 .PHONY: grade test setup sysdeps bench clean
 
+# [cpu]: a fresh venv has no TensorFlow, so it takes the extra that brings one
+# (tensorflow-cpu on Linux x86-64, tensorflow elsewhere). The uninstall drops
+# this project's former distribution name from a venv made before the rename.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m pip uninstall -q -y grader >/dev/null 2>&1 || true
+	$(PY) -m pip install -q -e '.[cpu,test]'
 	@touch $(STAMP)
 
 setup: $(STAMP) sysdeps

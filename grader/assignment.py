@@ -65,12 +65,15 @@ class Assignment:
     @property
     def arch(self):
         return get_architecture(self.architecture)
-
-    @property
-    def part_titles(self) -> dict:
-        """The rubric parts of the architecture, in report order, with their titles."""
-        return {p.name: p.title for p in self.arch.parts}
     never_stub: tuple[str, ...] = ()  # modules a missing import of must fail, never get a stand-in
+    part_titles: dict = field(default_factory=dict)  # language -> {part name: title}, [part_titles.LANG]
+
+    def titles(self, lang: str | None) -> dict:
+        """The assignment's own part titles for ``lang`` (``ko-KR`` finds ``ko``), or {}."""
+        if not lang:
+            return {}
+        code = lang.strip().replace("-", "_")
+        return dict(self.part_titles.get(code) or self.part_titles.get(code.split("_")[0]) or {})
 
     @property
     def max_score(self) -> float:
@@ -127,6 +130,7 @@ KNOWN = {
     "substitutions": {"batchnorm_for_lrn", "layernorm_for_lrn", "none_for_lrn", "concat_order"},
     "weights": None,
     "credit": {"dependent"},
+    "part_titles": None,  # any language code; checked by _part_titles
 }
 
 
@@ -139,6 +143,24 @@ def _weights(d: dict) -> dict:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise AssignmentError(f"weights.{part}.{kind} must be a non-negative number, got {v!r}")
         out[part] = {k: float(v) for k, v in table.items()}
+
+
+def _part_titles(d: dict, PARTS) -> dict:
+    """``[part_titles.ko]`` tables: the rubric parts' titles in a language, e.g.
+    ``stem = "스템"``.  Parts left out keep the catalog's translation (or English)."""
+    import re
+
+    out = {}
+    for lang, table in d.get("part_titles", {}).items():
+        if not re.fullmatch(r"[A-Za-z]{2,8}(?:_[A-Za-z0-9]{1,8})*", lang) or not isinstance(table, dict):
+            raise AssignmentError(f"[part_titles.{lang}] must be a table named by a language code such as ko or pt_BR, "
+                                  "of part = \"title\"")
+        for part, title in table.items():
+            if part not in PARTS:
+                raise AssignmentError(f"part_titles.{lang}.{part}: unknown part; parts are: {', '.join(PARTS)}")
+            if not isinstance(title, str) or not title.strip():
+                raise AssignmentError(f"part_titles.{lang}.{part} must be a non-empty string")
+        out[lang] = {k: v.strip() for k, v in table.items()}
     return out
 
 
@@ -167,7 +189,7 @@ def load(path: str | Path | None = None) -> Assignment:
         if not isinstance(value, dict):
             raise AssignmentError(f"[{section}] must be a table")
         for key in value:
-            if key not in (KNOWN[section] if KNOWN[section] is not None else part_names):
+            if section != "part_titles" and key not in (KNOWN[section] if KNOWN[section] is not None else part_names):
                 raise AssignmentError(
                     f"unknown key {section}.{key} in {p.name}; allowed keys: "
                     f"{', '.join(sorted(KNOWN[section] if KNOWN[section] is not None else part_names))}"
@@ -236,6 +258,7 @@ def load(path: str | Path | None = None) -> Assignment:
                                   [ps.name for ps in arch.parts if ps.role in ("aux", "head", "params")], tuple(part_names)),
         architecture=arch_name,
         never_stub=_module_names(d),
+        part_titles=_part_titles(d, part_names),
     )
 
 

@@ -174,12 +174,19 @@ def submission_sha(path: Path, assignment) -> tuple[str, str | None, object]:
     return sub.sha256, None, sub
 
 
-def _key(sha: str, assignment, commit: dict | None) -> dict:
+def _lang(lang: str | None) -> str:
+    from .i18n import normalize_lang
+
+    return normalize_lang(lang)  # "ko-KR" is "ko": one language, one cache key
+
+
+def _key(sha: str, assignment, commit: dict | None, lang: str = "en") -> dict:
     return {
         "sha256": sha,
         "assignment_sha256": assignment.sha256,
         "grader_version": __version__,
         "commit": (commit or {}).get("commit") or None,
+        "lang": lang,  # of report.html; not in KEY_FIELDS: the grade does not depend on it
     }
 
 
@@ -264,11 +271,14 @@ def _scan(d: Path, out: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     return found, ignored
 
 
-def plan(dir: Path, out: Path, assignment, *, shard: tuple[int, int] | None = None, force: bool = False) -> Plan:
+def plan(dir: Path, out: Path, assignment, *, shard: tuple[int, int] | None = None, force: bool = False,
+         lang: str = "en") -> Plan:
     """What ``run`` will do: which submissions of DIR (this shard's) to grade and
-    which up-to-date reports in OUT to reuse.  Raises BatchError for a missing or
+    which up-to-date reports in OUT to reuse (a report in another language than
+    ``lang`` is graded again).  Raises BatchError for a missing or
     empty DIR, duplicate ids, a bad shard or an OUT that cannot be written."""
     d, out = Path(dir), Path(out)
+    lang = _lang(lang)
     if shard is not None:
         k, n = shard
         if not (isinstance(k, int) and isinstance(n, int) and n >= 1 and 1 <= k <= n):
@@ -299,7 +309,7 @@ def plan(dir: Path, out: Path, assignment, *, shard: tuple[int, int] | None = No
             continue
         sha, err, _ = submission_sha(p, assignment)
         commit = commits.get(sid)
-        key = _key(sha, assignment, commit)
+        key = _key(sha, assignment, commit, lang)
         kind = "folder" if p.is_dir() else p.suffix.lower()[1:]
         folder = out / sid
         old = _read_key(folder)
@@ -309,6 +319,8 @@ def plan(dir: Path, out: Path, assignment, *, shard: tuple[int, int] | None = No
             reason = "new" if not (folder / "report.json").exists() else "incomplete"
         elif any(old.get(k) != key[k] for k in KEY_FIELDS):
             reason = "changed"
+        elif old.get("lang", "en") != key["lang"]:
+            reason = "language"
         elif not _complete(folder) or not (out / GRADESCOPE_DIR / f"{sid}.json").is_file():
             reason = "incomplete"
         else:
@@ -378,7 +390,8 @@ def _row(report, duration: float, error: str | None = None) -> dict:
     }
 
 
-def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, timeout_s, pool) -> dict:
+def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, timeout_s, pool,
+               lang: str = "en") -> dict:
     from . import check
     from .render import write_html
     from .render.gradescope import gradescope_results
@@ -391,7 +404,7 @@ def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, t
     _clean_tmp(folder)
     _clean_tmp(out / GRADESCOPE_DIR, f".{entry.id}.json.")
     sha, err, sub = submission_sha(entry.path, assignment)
-    key = _key(sha, assignment, entry.commit)
+    key = _key(sha, assignment, entry.commit, lang)
     grader_error = None
     try:
         report, sub = check.grade(entry.path, assignment, use_sandbox=use_sandbox, timeout_s=timeout_s, ref=ref,
@@ -405,7 +418,8 @@ def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, t
         fix["sha256"] = sha
     if fix:
         report = dataclasses.replace(report, submission=dataclasses.replace(report.submission, **fix))
-    write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None)
+    write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None,
+               lang=lang, part_titles=assignment.titles(lang))
     write_atomic(out / GRADESCOPE_DIR / f"{entry.id}.json",
                  json.dumps(gradescope_results(report), indent=2, ensure_ascii=False) + "\n")
     write_atomic(folder / "report.json", report.to_json())
@@ -425,7 +439,7 @@ def _safe_grade_one(entry: Entry, out: Path, assignment, **kw) -> dict:
 
 
 def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Callable[[dict], None] | None = None,
-        timeout_s: float | None = None, pool=None) -> Result:
+        timeout_s: float | None = None, pool=None, lang: str = "en") -> Result:
     """Grade ``plan.todo`` ``jobs`` at a time, then write grades.csv and index.html
     from every report in OUT.  ``on_result(row)`` is called in this thread after
     each submission with id, score, max_score, percent, status, errors, warnings,
@@ -434,10 +448,12 @@ def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Call
     A submission that fails, hangs or crashes is a failed report, never the end
     of the batch.  On KeyboardInterrupt nothing more is started, what finished
     is kept and summarised (grades.csv, index.html), and the interrupt is re-raised.
+    ``lang`` is the language of the reports and of index.html.
     """
     from . import check
 
     out = plan.out
+    lang = _lang(lang)
     jobs = max(1, int(jobs or 1))
     out.mkdir(parents=True, exist_ok=True)
     _clean_tmp(out, f".{COLLECT_CSV}.")
@@ -447,7 +463,7 @@ def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Call
     interrupted = False
     if plan.todo:
         ref = check.reference_graph(assignment)
-        kw = dict(ref=ref, use_sandbox=use_sandbox, timeout_s=timeout_s, pool=pool)
+        kw = dict(ref=ref, use_sandbox=use_sandbox, timeout_s=timeout_s, pool=pool, lang=lang)
         ex = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader-batch")
         try:
             pending = {ex.submit(_safe_grade_one, e, out, assignment, **kw) for e in plan.todo}
@@ -464,12 +480,12 @@ def run(plan: Plan, assignment, *, jobs: int, use_sandbox: bool, on_result: Call
             # files are written atomically) or are abandoned when the process exits
             ex.shutdown(wait=False, cancel_futures=True)
             try:
-                _rebuild(out, assignment)
+                _rebuild(out, assignment, lang)
             except Exception:  # keep the interrupt (or the caller's error) as what is raised
                 pass
             raise
         ex.shutdown(wait=True)
-    csv_path, index_path = _rebuild(out, assignment)
+    csv_path, index_path = _rebuild(out, assignment, lang)
     rows.sort(key=lambda r: r["id"])
     return Result(graded=len(rows), reused=len(plan.cached), failed=sum(r["status"] != "graded" for r in rows),
                   grades_csv=csv_path, index_html=index_path, rows=rows, interrupted=interrupted)
@@ -567,7 +583,7 @@ def write_grades_csv(out: Path, reports=None) -> Path:
     return path
 
 
-def write_index(out: Path, assignment=None, reports=None) -> Path:
+def write_index(out: Path, assignment=None, reports=None, lang: str = "en") -> Path:
     """``OUT/index.html``: the class overview, from every report in OUT (and
     ``OUT/collect.csv`` for the collection failures)."""
     from .render.index import render_index
@@ -579,12 +595,13 @@ def write_index(out: Path, assignment=None, reports=None) -> Path:
     except BatchError:
         collect = None
     _clean_tmp(out, f".{INDEX_HTML}.")
-    return write_atomic(out / INDEX_HTML, render_index(reports, assignment=assignment, collect_rows=collect))
+    return write_atomic(out / INDEX_HTML, render_index(reports, assignment=assignment, collect_rows=collect,
+                                                       lang=lang))
 
 
-def _rebuild(out: Path, assignment) -> tuple[Path, Path]:
+def _rebuild(out: Path, assignment, lang: str = "en") -> tuple[Path, Path]:
     reports = load_reports(out)
-    return write_grades_csv(out, reports), write_index(out, assignment, reports)
+    return write_grades_csv(out, reports), write_index(out, assignment, reports, lang)
 
 
 # ---------------------------------------------------------------------------
@@ -625,7 +642,7 @@ def _copy_folder(src: Path, dst: Path) -> None:
             shutil.rmtree(trash, ignore_errors=True)
 
 
-def merge(outs: list[Path], out: Path) -> MergeResult:
+def merge(outs: list[Path], out: Path, lang: str = "en") -> MergeResult:
     """Merge the OUT folders of shard runs into ``out`` and rebuild grades.csv and
     index.html from all the reports.  The same id in two shards with different
     submission contents is a BatchError (they graded different DIRs)."""
@@ -661,5 +678,5 @@ def merge(outs: list[Path], out: Path) -> MergeResult:
             write_atomic(out / GRADESCOPE_DIR / f"{sid}.json", gs.read_bytes())
     if collect_src is not None and collect_src.parent.resolve() != out_real:
         write_atomic(out / COLLECT_CSV, collect_src.read_bytes())
-    csv_path, index_path = _rebuild(out, None)
+    csv_path, index_path = _rebuild(out, None, lang)
     return MergeResult(len(chosen), csv_path, index_path)

@@ -3,6 +3,10 @@
 The reference graph is traced once and cached on disk, keyed by the grader's
 version, the TensorFlow and Keras versions, the assignment file and the
 reference's own source, so a self-check never rebuilds it.
+
+Called, this module is the notebook check: ``grader.check()`` in Jupyter runs
+:func:`grader.notebook.check` (the name is the one students know from other
+graders; the module keeps its functions, ``grader.check.grade`` etc.).
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
+import types
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -35,7 +41,10 @@ def cache_dir() -> Path:
 
 
 def _version(pkg: str) -> str:
-    for name in (pkg, pkg + "-cpu"):
+    from .tfenv import TF_DISTRIBUTIONS
+
+    # TensorFlow comes under several distribution names (tensorflow, tensorflow-cpu, ...)
+    for name in (TF_DISTRIBUTIONS if pkg == "tensorflow" else (pkg,)):
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -360,3 +369,15 @@ def _failed_report(path, assignment: Assignment, ref: graph.Graph, code: str, me
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), assignment=assignment.name,
         duration_s=round(time.time() - t0, 3), error={"type": "LoadError", "message": message, "source": None},
     )
+
+
+class _CheckModule(types.ModuleType):
+    """``grader.check`` is this module and, called, :func:`grader.notebook.check`."""
+
+    def __call__(self, *args, **kwargs):
+        from .notebook import check as notebook_check
+
+        return notebook_check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CheckModule

@@ -11,9 +11,9 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-from importlib import metadata, util
 from pathlib import Path
 
 from rich import box
@@ -21,8 +21,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, tfenv
 from .assignment import AssignmentError
+from .dist import CPU_EXTRA, DISTRIBUTION
 from .assignment import load as load_assignment
 from .fsutil import write_atomic
 
@@ -43,17 +44,16 @@ def _console(args, stderr=False) -> Console:
 
 
 def _require_keras():
-    """TensorFlow with Keras 3 is needed to grade; say how to get it."""
-    if util.find_spec("tensorflow") is None or util.find_spec("keras") is None:
-        raise UsageError("TensorFlow is not installed in this environment. Install it with: "
-                         "pip install 'tensorflow-cpu>=2.16' (or 'tensorflow>=2.16' on macOS)")
-    try:
-        major = int(metadata.version("keras").split(".")[0])
-    except (metadata.PackageNotFoundError, ValueError):
-        major = 0
-    if major < 3:
-        raise UsageError("grader needs Keras 3 (TensorFlow 2.16 or newer); upgrade with: "
-                         "pip install -U 'tensorflow-cpu>=2.16' 'keras>=3'")
+    """TensorFlow with Keras 3 is needed to grade.  The grader brings no TensorFlow
+    of its own (it uses the installed one), so say which extra brings one."""
+    st = tfenv.status()
+    if st.ok:
+        return
+    raise UsageError(
+        f"{st.problem}. The grader uses the TensorFlow already installed and installs none itself; "
+        f"on a machine without one, install the grader with its [{CPU_EXTRA}] extra: "
+        f"pip install '{DISTRIBUTION}[{CPU_EXTRA}]' (tensorflow-cpu on Linux x86-64, tensorflow elsewhere), "
+        "or install TensorFlow 2.16+ yourself (pip install tensorflow)")
 
 
 def _assignment(args):
@@ -117,7 +117,8 @@ def cmd_check(args) -> int:
     report, sub = check.grade(path, A, use_sandbox=use_sandbox, timeout_s=args.timeout, submission=sub)
     out = Path(args.out) if args.out else Path("reports") / report.submission.id
     write_atomic(out / "report.json", report.to_json())
-    html = write_html(report, out / "report.html", lang=args.lang, source_files=sub.source_texts() if sub else None)
+    html = write_html(report, out / "report.html", lang=args.lang, source_files=sub.source_texts() if sub else None,
+                      part_titles=A.titles(args.lang))
     if args.json:
         write_atomic(args.json, report.to_json())
     if ci:
@@ -280,36 +281,17 @@ def cmd_trace(args) -> int:
 
 def cmd_reference(args) -> int:
     _require_keras()
-    from reference.table1 import table_rows
+    from . import reftable
 
-    rows = table_rows()
+    # the one command that imports TensorFlow in the grader's own process
+    with tfenv.native_stderr_filtered():
+        table = reftable.reference_table()
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        print(json.dumps(table.to_json(), indent=2))
         return EXIT_OK
-    console = _console(args)
-    t = Table(title="GoogLeNet, Table 1 (printed | computed)", box=box.SIMPLE_HEAVY, header_style="bold")
-    for c in ("name", "type", "patch/stride", "output", "depth", "#1x1", "#3x3 red", "#3x3", "#5x5 red", "#5x5",
-              "pool proj", "params", "ops", "note"):
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        def v(x):
-            return "" if x is None else str(x)
-
-        params = f"{r.printed_params} | {_k(r.computed_params)}" if r.printed_params or r.computed_params else ""
-        ops = f"{r.printed_ops} | {_m(r.computed_ops)}" if r.printed_ops or r.computed_ops else ""
-        t.add_row(r.name, r.type, r.patch_size_stride, r.output_size, v(r.depth), v(r.n1x1), v(r.n3x3_reduce),
-                  v(r.n3x3), v(r.n5x5_reduce), v(r.n5x5), v(r.pool_proj), params, ops,
-                  Text(r.note[:160] + ("..." if len(r.note) > 160 else ""), style="yellow") if r.note else "")
-    console.print(t)
+    width = args.width or shutil.get_terminal_size((80, 24)).columns
+    sys.stdout.write(reftable.render_text(table, width=width, wide=args.wide))
     return EXIT_OK
-
-
-def _k(x):
-    return "" if x is None else f"{x / 1024:.1f}K"
-
-
-def _m(x):
-    return "" if x is None else f"{x / 1e6:.0f}M"
 
 
 # -- batch and friends ------------------------------------------------------------------------
@@ -325,7 +307,7 @@ def cmd_batch(args) -> int:
     use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
     try:
         shard = batch.parse_shard(args.shard) if args.shard else None
-        plan = batch.plan(Path(args.dir), Path(args.out), A, shard=shard, force=args.force)
+        plan = batch.plan(Path(args.dir), Path(args.out), A, shard=shard, force=args.force, lang=args.lang)
     except batch.BatchError as e:
         raise UsageError(str(e)) from None
     scores = []
@@ -346,9 +328,10 @@ def cmd_batch(args) -> int:
         try:
             with _warm_pool(plan, jobs, use_sandbox, progress.console, args) as pool:
                 result = batch.run(plan, A, jobs=jobs, use_sandbox=use_sandbox, on_result=on_result,
-                                   timeout_s=args.timeout, pool=pool)
+                                   timeout_s=args.timeout, pool=pool, lang=args.lang)
         except check.ReferenceError as e:
-            raise UsageError(f"{e}; check the TensorFlow installation (pip install -e .)") from None
+            raise UsageError(f"{e}; check the TensorFlow installation "
+                             f"(pip install '{DISTRIBUTION}[{CPU_EXTRA}]' on a machine without one)") from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted:[/] finished reports are kept; run the same command again to grade the rest.")
             return 130
@@ -386,7 +369,7 @@ def cmd_merge(args) -> int:
     from . import batch
 
     try:
-        res = batch.merge([Path(p) for p in args.outs], Path(args.out))
+        res = batch.merge([Path(p) for p in args.outs], Path(args.out), lang=args.lang)
     except batch.BatchError as e:
         raise UsageError(str(e)) from None
     _console(args).print(f"merged {res.count} submissions into {res.grades_csv}")
@@ -434,25 +417,43 @@ def cmd_gradescope_results(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
+    from . import dist
     from .render import gradescope
 
     out = Path(args.out)
+    wheel = None
+    if args.install is None:
+        # the running grader itself, so the image installs exactly this grader
+        try:
+            wheel = dist.build_wheel()
+        except dist.DistError as e:
+            raise UsageError(f"{e}; or pass --install SPEC to install the grader from an index or a URL") from None
+    try:
+        if args.zip:
+            gradescope.write_autograder_zip(out, args.install, wheel=wheel)
+        else:
+            for name, content in gradescope.autograder_files(args.install, wheel=wheel).items():
+                write_atomic(out / name, content)
+                if name in ("setup.sh", "run_autograder"):
+                    os.chmod(out / name, 0o755)
+    except ValueError as e:
+        raise UsageError(f"--install: {e}") from None
+    what = f"the grader's wheel {wheel.filename} (from its {wheel.origin})" if wheel else f"pip install {args.install}"
     if args.zip:
-        gradescope.write_autograder_zip(out, args.install)
-        _console(args).print(f"wrote {out}: upload it as the Gradescope autograder")
+        _console(args).print(f"wrote {out} with {what}: upload it as the Gradescope autograder", highlight=False)
     else:
-        for name, text in gradescope.autograder_files(args.install).items():
-            write_atomic(out / name, text)
-        _console(args).print(f"wrote the autograder files into {out}")
+        _console(args).print(f"wrote the autograder files into {out} with {what}", highlight=False)
     return EXIT_OK
 
 
 def cmd_init_ci(args) -> int:
     from . import initci
 
+    from .dist import install_spec
+
     kind = "gitlab" if args.gitlab else "github"
     try:
-        path = initci.write_workflow(kind, Path(args.repo), install=args.install, python=args.python,
+        path = initci.write_workflow(kind, Path(args.repo), install=install_spec(args.install), python=args.python,
                                      submission=args.submission, force=args.force)
     except (FileExistsError, ValueError) as e:
         raise UsageError(str(e)) from None
@@ -465,7 +466,7 @@ def cmd_init_ci(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Autograder for GoogLeNet (Inception v1) in Keras.")
-    p.add_argument("--version", action="version", version=f"grader {__version__}")
+    p.add_argument("--version", action="version", version=f"grader {__version__} ({DISTRIBUTION})")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp, assignment=True):
@@ -496,8 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(t)
     t.set_defaults(func=cmd_trace)
 
-    r = sub.add_parser("reference", help="print the reference as the paper's Table 1")
-    r.add_argument("--json", action="store_true")
+    r = sub.add_parser("reference", help="print the reference as the paper's Table 1, with its totals")
+    r.add_argument("--json", action="store_true", help='an object: {"title", "rows": [...], "totals": {...}}')
+    r.add_argument("--wide", action="store_true", help="every column, however wide the lines get")
+    r.add_argument("--width", type=int, metavar="N",
+                   help="lay the table out for N columns (default: the terminal's, 80 in a pipe)")
     common(r, assignment=False)
     r.set_defaults(func=cmd_reference)
 
@@ -509,12 +513,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="regrade even what is cached")
     b.add_argument("--timeout", type=float)
     b.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
+    b.add_argument("--lang", default="en", help="language of the reports and the class overview (en, ko)")
     common(b)
     b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("merge", help="merge shard outputs into one gradebook")
     m.add_argument("outs", nargs="+")
     m.add_argument("--out", required=True)
+    m.add_argument("--lang", default="en", help="language of the class overview (en, ko)")
     common(m, assignment=False)
     m.set_defaults(func=cmd_merge)
 
@@ -537,7 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     gs = sub.add_parser("gradescope", help="write a Gradescope autograder (setup.sh, run_autograder)")
     gs.add_argument("--out", default="gradescope-autograder")
-    gs.add_argument("--install", default="grader", help="pip spec of the grader to install on Gradescope")
+    gs.add_argument("--install", metavar="SPEC",
+                    help="pip spec of the grader to install on Gradescope instead of the running grader's "
+                         "own wheel, which the zip carries by default")
     gs.add_argument("--zip", action="store_true", help="write a zip to upload instead of a folder")
     common(gs, assignment=False)
     gs.set_defaults(func=cmd_gradescope)
@@ -547,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--github", action="store_true", default=True)
     g.add_argument("--gitlab", action="store_true")
     ic.add_argument("--repo", default=".")
-    ic.add_argument("--install", default="grader", help="pip spec or git+URL of the grader")
+    ic.add_argument("--install", metavar="SPEC",
+                    help=f"pip spec, git+URL or path of the grader (default: {DISTRIBUTION}[{CPU_EXTRA}]=={__version__}, "
+                         f"the running version); the [{CPU_EXTRA}] extra is added")
     ic.add_argument("--python", default="3.11")
     ic.add_argument("--submission", help="path of the submission inside the repo")
     ic.add_argument("--force", action="store_true")
@@ -557,6 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    tfenv.quiet_defaults()  # before anything in this process can import TensorFlow
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

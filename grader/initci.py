@@ -92,8 +92,9 @@ def render_workflow(
 ) -> str:
     """The text of the CI workflow of ``kind`` (``"github"`` or ``"gitlab"``).
 
-    ``install`` is what ``pip install`` gets (a requirement such as
-    ``grader==0.1.0`` or ``git+https://...``); ``submission`` the folder or
+    ``install`` is what ``pip install`` gets, verbatim (a requirement such as
+    ``keras-arch-grader[cpu]==0.1.0``: see :func:`grader.dist.install_spec`,
+    which the CLI uses); ``submission`` the folder or
     file to grade, relative to the repository root (default: the root).
     """
     if kind not in KINDS:

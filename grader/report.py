@@ -202,6 +202,14 @@ class Report:
     stderr: str = ""
     schema: str = SCHEMA
 
+    def __repr__(self) -> str:
+        # one line: a notebook shows the value grader.check() returns under the HTML report
+        roots = self.roots()
+        errs = sum(1 for f in roots if f.severity == "error")
+        return (f"<Report {self.submission.id!r}: {self.score:g}/{self.max_score:g}, {self.status}, "
+                f"{errs} error{'s' if errs != 1 else ''}, {len(roots)} root finding{'s' if len(roots) != 1 else ''} "
+                f"of {len(self.findings)}>")
+
     # -- queries used by every renderer -------------------------------------
     def roots(self) -> list[Finding]:
         return [f for f in self.findings if f.caused_by is None]

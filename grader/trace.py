@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import graph, sandbox
+from . import graph, sandbox, tfenv
 from .assignment import Assignment
 from .submission import Submission
 
@@ -342,7 +342,9 @@ def run_trace(sub: Submission, assignment: Assignment, *, use_sandbox: bool = Tr
     else:
         rr = sandbox.run(argv, files=files, ro_binds=[(str(CHILD), CHILD_IN_SANDBOX)] if sandboxed else [],
                          env=child_env(), limits=limits, sandbox=sandboxed)
-    res = TraceResult("crashed", None, rr.stdout, rr.stderr, rr.wall_seconds, rr.sandboxed, rr.returncode)
+    # the student's stderr stays; TensorFlow's C++ start-up lines (if any got through) go
+    res = TraceResult("crashed", None, rr.stdout, tfenv.strip_noise(rr.stderr), rr.wall_seconds, rr.sandboxed,
+                      rr.returncode)
     if rr.timed_out:
         res.status = "timeout"
         res.detail = f"{limits.wall_seconds:g}"

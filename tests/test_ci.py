@@ -17,6 +17,8 @@ import xmlschema
 import yaml
 from lxml import etree
 
+from grader import __version__
+from grader.dist import install_spec
 from grader.initci import render_workflow, workflow_path, write_workflow, yaml_scalar
 from grader.render.ci import (
     ci_provider,
@@ -561,3 +563,26 @@ def test_github_commands_fail_when_grader_fails(tmp_path):
     proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", cmd],
                           cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode != 0
+
+
+# -- what a generated workflow installs ----------------------------------------------
+@pytest.mark.parametrize("spec, want", [
+    (None, f"keras-arch-grader[cpu]=={__version__}"),
+    ("keras-arch-grader==0.2.0", "keras-arch-grader[cpu]==0.2.0"),
+    ("keras_arch_grader[test]>=0.1", "keras_arch_grader[cpu,test]>=0.1"),
+    ("keras-arch-grader[cpu]", "keras-arch-grader[cpu]"),
+    ("git+https://git.example.invalid/course/grader.git@v0.1.0",
+     "keras-arch-grader[cpu] @ git+https://git.example.invalid/course/grader.git@v0.1.0"),
+    ("keras-arch-grader @ https://h.invalid/k.whl", "keras-arch-grader[cpu] @ https://h.invalid/k.whl"),
+    ("./grader", "./grader[cpu]"),
+    ("dist/keras_arch_grader-0.1.0-py3-none-any.whl", "dist/keras_arch_grader-0.1.0-py3-none-any.whl[cpu]"),
+    ("mycourse-grader==1.0", "mycourse-grader[cpu]==1.0"),  # a fork of the grader keeps the extra
+])
+def test_install_spec_adds_the_cpu_extra(spec, want):
+    assert install_spec(spec) == want
+
+
+@pytest.mark.parametrize("spec", ["grader", "Grader==1.2", "grader[x] @ git+https://h.invalid/g.git", "  "])
+def test_install_spec_refuses_the_unrelated_project_and_nonsense(spec):
+    with pytest.raises(ValueError):
+        install_spec(spec)

@@ -166,13 +166,36 @@ def test_results_roundtrip_through_report_json():
 # -- scripts -----------------------------------------------------------------------------
 @pytest.mark.parametrize("script", [run_autograder_script, setup_script])
 def test_scripts_are_valid_bash(script, tmp_path):
-    text = script("grader @ git+https://h.invalid/g.git; rm -rf / #")
+    text = script("keras-arch-grader @ git+https://h.invalid/g.git; rm -rf / #")
     assert text.startswith("#!/usr/bin/env bash\n")
     p = tmp_path / "s.sh"
     p.write_text(text)
     subprocess.run(["bash", "-n", str(p)], check=True)
-    # the install spec is one quoted word, never code
-    assert "'grader @ git+https://h.invalid/g.git; rm -rf / #'" in text
+    # the install spec is one quoted word, never code; the [cpu] form where there is no TensorFlow
+    assert "'keras-arch-grader @ git+https://h.invalid/g.git; rm -rf / #'" in text
+    assert "'keras-arch-grader[cpu] @ git+https://h.invalid/g.git; rm -rf / #'" in text
+
+
+@pytest.mark.parametrize("script", [run_autograder_script, setup_script])
+def test_scripts_install_the_wheel_beside_them(script, tmp_path):
+    name = "keras_arch_grader-0.1.0-py3-none-any.whl"
+    text = script(wheel=name)
+    p = tmp_path / "s.sh"
+    p.write_text(text)
+    subprocess.run(["bash", "-n", str(p)], check=True)
+    where = '"$HERE"' if script is setup_script else '"/autograder/source"'
+    assert f"pip install {where}/{name}\n" in text or f"pip install {where}/{name} " in text
+    assert f"pip install {where}/'{name}[cpu]'" in text
+    assert "pip install grader" not in text and "keras-arch-grader==" not in text  # nothing from an index
+    with pytest.raises(ValueError):
+        script(wheel="../evil.whl")
+    with pytest.raises(ValueError):
+        script()  # neither a spec nor a wheel
+
+
+def test_scripts_refuse_the_unrelated_grader_project():
+    with pytest.raises(ValueError, match="unrelated"):
+        setup_script("grader")
 
 
 def test_run_autograder_commands():
@@ -246,3 +269,15 @@ def test_autograder_zip(tmp_path):
         for info in zf.infolist():
             assert stat.S_IMODE(info.external_attr >> 16) == 0o755
             assert zf.read(info).decode() == autograder_files(INSTALL)[info.filename]
+
+
+def test_autograder_zip_carries_the_wheel(tmp_path):
+    from grader.dist import Wheel
+
+    wheel = Wheel("keras_arch_grader-0.1.0-py3-none-any.whl", b"PK\x05\x06" + b"\0" * 18, "test")
+    p = write_autograder_zip(tmp_path / "autograder.zip", wheel=wheel)
+    with zipfile.ZipFile(p) as zf:
+        assert sorted(zf.namelist()) == sorted(["run_autograder", "setup.sh", wheel.filename])
+        assert zf.read(wheel.filename) == wheel.data
+        assert stat.S_IMODE(zf.getinfo(wheel.filename).external_attr >> 16) == 0o644
+        assert wheel.filename in zf.read("setup.sh").decode()

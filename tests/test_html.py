@@ -678,7 +678,8 @@ def test_korean_catalog_has_every_finding_template():
 
 def _ui_msgids() -> set:
     ids = set()
-    for path in [TEMPLATES / "report.html.j2", *sorted(TEMPLATES.glob("_*.j2"))]:
+    for path in [TEMPLATES / "report.html.j2", TEMPLATES / "report_fragment.html.j2", TEMPLATES / "index.html.j2",
+                 *sorted(TEMPLATES.glob("_*.j2"))]:
         with path.open("rb") as fh:
             for _, _, msg, _ in jinja2.ext.babel_extract(
                     fh, ("_", "gettext", "ngettext"), [], {"extensions": "jinja2.ext.i18n",
@@ -687,6 +688,13 @@ def _ui_msgids() -> set:
     with (ROOT / "grader" / "render" / "html.py").open("rb") as fh:
         for _, _, msg, _ in extract_python(fh, {"_": None}, [], {}):
             ids.add(msg)
+    with (ROOT / "grader" / "render" / "index.py").open("rb") as fh:
+        for _, _, msg, _ in extract_python(fh, {"gettext": None}, [], {}):
+            if msg is not None:  # gettext(a_variable): the part titles, added below
+                ids.add(msg)
+    from grader.assignment import PARTS  # the rubric's part titles are shown translated
+
+    ids |= set(PARTS.values())
     return ids
 
 

@@ -57,6 +57,7 @@ def render_html(
     source_files: dict[str, str] | None = None,
     table1: list[dict] | None = None,
     locale_dir: str | os.PathLike | None = None,
+    part_titles: dict[str, str] | None = None,
 ) -> str:
     """The report as one self-contained HTML page.
 
@@ -64,15 +65,23 @@ def render_html(
     whose ``cell_line`` then counts inside that cell) to the student's text, to show the
     lines around each cause. ``table1`` is the paper's Table 1 (``reference/table1.csv``
     rows); by default it is read from the ``reference`` package when installed.
-    ``locale_dir`` overrides the catalog tree of ``grader/locale``.
+    ``locale_dir`` overrides the catalog tree of ``grader/locale``. ``part_titles``
+    (part name -> title) are the assignment's own titles in ``lang``
+    (``Assignment.titles(lang)``); other parts get the catalog's translation.
     """
+    return _render("report.html.j2", report, lang=lang, source_files=source_files, table1=table1,
+                   locale_dir=locale_dir, part_titles=part_titles)
+
+
+def _render(template: str, report: Report, *, lang, source_files, table1, locale_dir, part_titles,
+            **extra: Any) -> str:
     code = i18n.normalize_lang(lang, locale_dir)
     translations = i18n.get_translations(code, locale_dir)
     if table1 is None:
         table1 = load_table1()
-    builder = _Builder(report, code, translations, source_files or {}, table1, locale_dir)
+    builder = _Builder(report, code, translations, source_files or {}, table1, locale_dir, part_titles)
     env = _environment(translations)
-    return env.get_template("report.html.j2").render(**builder.context())
+    return env.get_template(template).render(**builder.context(), **extra)
 
 
 def write_html(report: Report, path: str | os.PathLike, **kw: Any) -> Path:
@@ -348,8 +357,9 @@ class Diagram:
 
 
 class _Builder:
-    def __init__(self, report: Report, lang: str, translations, files, table1, locale_dir):
+    def __init__(self, report: Report, lang: str, translations, files, table1, locale_dir, part_titles=None):
         self.r = report
+        self.part_titles = {p.name: (part_titles or {}).get(p.name) or p.title or p.name for p in report.parts}
         self.lang = lang
         self.t = translations
         self.locale = _babel_locale(lang)
@@ -388,7 +398,7 @@ class _Builder:
         for p in self.r.parts:
             pct = 100.0 * p.score / p.max_score if p.max_score else 0.0
             out.append({
-                "name": p.name, "title": p.title or p.name,
+                "name": p.name, "title": self.part_titles[p.name],
                 "score": _num(round(p.score, 2), self.locale),
                 "max_score": _num(round(p.max_score, 2), self.locale),
                 "pct": max(0.0, min(100.0, round(pct, 1))),
@@ -401,7 +411,7 @@ class _Builder:
     # -- findings ------------------------------------------------------------
     def _finding(self, f: Finding, n: int, with_snippet: bool = True) -> dict:
         src = _as_source(f.source)
-        part_titles = {p.name: (p.title or p.name) for p in self.r.parts}
+        part_titles = self.part_titles
         return {
             "anchor": f"finding-{n}",
             "f": f,

@@ -7,10 +7,12 @@ students share (root findings grouped by code and location), the submissions
 that could not be graded, the collection failures of ``collect.csv``, and a
 table of every student linking to their ``<id>/report.html``.
 
-``render_index(reports, assignment=..., collect_rows=...)`` returns the page;
-``reports`` is a list of ``(id, Report or None, problem or None)`` as
+``render_index(reports, assignment=..., collect_rows=..., lang=...)`` returns the
+page; ``reports`` is a list of ``(id, Report or None, problem or None)`` as
 ``grader.batch.load_reports`` gives it.  Rendered with autoescaping on: nothing
-from a submission can inject markup.
+from a submission can inject markup.  The page's text comes from the same
+message catalogs as the reports (``grader/locale``), and so do the rubric part
+titles, unless the assignment file gives its own (``[part_titles.LANG]``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from functools import lru_cache
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup, escape
+
+from .. import i18n
 
 __all__ = ["render_index", "histogram", "part_chart"]
 
@@ -34,16 +39,22 @@ COLLECT_OK = ("ok", "late")
 FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+@lru_cache(maxsize=16)
+def _environment(translations) -> jinja2.Environment:
+    """One environment per catalog (cached: templates compile once)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("grader", "templates"),
         autoescape=True,
+        extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.install_gettext_translations(translations, newstyle=True)
     env.filters["num"] = _num
+    # markup around a value that goes into a translated sentence (escaped, then wrapped)
+    env.filters["codetag"] = lambda v: Markup("<code>%s</code>") % escape(str(v))
+    env.filters["timetag"] = lambda v: Markup('<time datetime="%s">%s</time>') % (escape(str(v)), escape(str(v)))
     return env
 
 
@@ -105,7 +116,7 @@ def histogram(percents: list[float], bins: int = 10) -> dict:
             "label_y": top + ph + 18, "ylabel_x": 14, "ylabel_y": top + ph / 2}
 
 
-def part_chart(parts: list[dict]) -> dict:
+def part_chart(parts: list[dict], gettext=lambda s: s) -> dict:
     """Horizontal bars, one per rubric part with its title above: the class average
     as a share of the part's points."""
     width, row = 560, 46
@@ -118,14 +129,17 @@ def part_chart(parts: list[dict]) -> dict:
         rows.append({**p, "ly": y + 14, "by": y + 20, "ty": y + 34, "bw": round(bar_w * frac, 1),
                      "pct": round(100 * frac)})
     height = top + len(parts) * row + 2
-    desc = "; ".join(f"{p['title']}: {_num(p['mean'])} of {_num(p['max'])}" for p in parts)
+    desc = "; ".join(gettext("%(part)s: %(mean)s of %(max)s") % {"part": p["title"], "mean": _num(p["mean"]),
+                                                                   "max": _num(p["max"])} for p in parts)
     return {"width": width, "height": height, "bar_w": bar_w, "value_x": value_x, "rows": rows, "desc": desc}
 
 
 # ---------------------------------------------------------------------------
 # the page
 # ---------------------------------------------------------------------------
-def _context(reports, assignment, collect_rows) -> dict:
+def _context(reports, assignment, collect_rows, lang: str, translations) -> dict:
+    own_titles = assignment.titles(lang) if assignment is not None and hasattr(assignment, "titles") else {}
+
     ok = [(sid, r) for sid, r, _ in reports if r is not None]
     unreadable = [(sid, problem) for sid, r, problem in reports if r is None]
     students = []
@@ -138,7 +152,8 @@ def _context(reports, assignment, collect_rows) -> dict:
             "status": r.status, "errors": r.count("error"), "warnings": r.count("warning"),
             "late": s.late, "commit": (s.commit or "")[:10],
             "main": f"{main.code} at {main.location}" if main else "",
-            "main_msg": _first_line(main.message, 200) if main else "",
+            "main_code": main.code if main else "", "main_location": main.location if main else "",
+            "main_msg": _first_line(i18n.translate_finding(main, lang), 200) if main else "",
         })
     for sid, problem in unreadable:
         students.append({"id": sid, "href": _href(sid), "score": None, "max": None, "percent": None,
@@ -165,7 +180,7 @@ def _context(reports, assignment, collect_rows) -> dict:
             sums[p.name] += p.score
             counts[p.name] += 1
             maxs[p.name] = max(maxs.get(p.name, 0.0), p.max_score)
-            titles.setdefault(p.name, p.title or p.name)
+            titles.setdefault(p.name, own_titles.get(p.name) or translations.gettext(p.title or p.name))
     order = list(titles)  # rubric order, as the reports list their parts
     parts = [{"name": n, "title": titles[n], "mean": sums[n] / counts[n], "max": maxs[n]} for n in order]
     # the problems students share: root findings by (code, location)
@@ -175,7 +190,8 @@ def _context(reports, assignment, collect_rows) -> dict:
         for f in r.roots():
             k = (f.code, f.location)
             g = groups.setdefault(k, {"code": f.code, "location": f.location, "severity": f.severity,
-                                      "students": [], "example": _first_line(f.message), "points": 0.0,
+                                      "students": [], "example": _first_line(i18n.translate_finding(f, lang)),
+                                      "points": 0.0,
                                       "part": titles.get(f.part or "", f.part or "")})
             if _SEV_RANK.get(f.severity, 3) < _SEV_RANK.get(g["severity"], 3):
                 g["severity"] = f.severity
@@ -204,10 +220,11 @@ def _context(reports, assignment, collect_rows) -> dict:
         src = err.get("source") if isinstance(err.get("source"), dict) else None
         where = ""
         if src and src.get("file"):
-            where = (f"{src['file']}: cell {src.get('cell')}, line {src.get('cell_line')}" if src.get("cell")
+            where = (translations.gettext("%(file)s: cell %(cell)s, line %(line)s")
+                     % {"file": src["file"], "cell": src.get("cell"), "line": src.get("cell_line")} if src.get("cell")
                      else f"{src['file']}:{src.get('line')}")
         failed.append({"id": sid, "href": _href(sid), "code": fatal.code if fatal else "failed",
-                       "message": _first_line(fatal.message if fatal else (err.get("message") or "")),
+                       "message": _first_line(i18n.translate_finding(fatal, lang) if fatal else (err.get("message") or "")),
                        "where": where})
     for sid, problem in unreadable:
         failed.append({"id": sid, "href": _href(sid), "code": "unreadable", "message": problem or "", "where": ""})
@@ -223,8 +240,8 @@ def _context(reports, assignment, collect_rows) -> dict:
     versions = sorted({r.grader_version for _, r in ok if r.grader_version})
     stamps = sorted(r.graded_at for _, r in ok if r.graded_at)
     return {
-        "lang": "en", "title": title, "stats": stats, "students": students, "parts": parts,
-        "hist": histogram(percents), "pchart": part_chart(parts) if parts else None,
+        "lang": lang.replace("_", "-"), "title": title, "stats": stats, "students": students, "parts": parts,
+        "hist": histogram(percents), "pchart": part_chart(parts, translations.gettext) if parts else None,
         "common": shown, "common_hidden": hidden, "notes": notes, "failed": failed,
         "collect_fail": collect_fail, "has_collect": collect_rows is not None,
         "versions": versions, "first_graded": stamps[0] if stamps else None,
@@ -232,6 +249,10 @@ def _context(reports, assignment, collect_rows) -> dict:
     }
 
 
-def render_index(reports, *, assignment=None, collect_rows=None) -> str:
-    """The class overview page as a string."""
-    return _environment().get_template("index.html.j2").render(**_context(reports, assignment, collect_rows))
+def render_index(reports, *, assignment=None, collect_rows=None, lang: str = "en") -> str:
+    """The class overview page as a string, in ``lang`` (``en``, ``ko``, or any
+    language with a catalog in ``grader/locale``; English otherwise)."""
+    code = i18n.normalize_lang(lang)
+    translations = i18n.get_translations(code)
+    ctx = _context(reports, assignment, collect_rows, code, translations)
+    return _environment(translations).get_template("index.html.j2").render(**ctx)
