@@ -143,6 +143,7 @@ def _weights(d: dict) -> dict:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise AssignmentError(f"weights.{part}.{kind} must be a non-negative number, got {v!r}")
         out[part] = {k: float(v) for k, v in table.items()}
+    return out
 
 
 def _part_titles(d: dict, PARTS) -> dict:

@@ -348,13 +348,13 @@ class Result:
 def _grader_failure(entry: Entry, assignment, exc: BaseException, t0: float):
     """A report for a submission on which the grader itself raised."""
     from .report import Finding, ModelSummary, Report, SubmissionInfo
-    from .score import score
+    from .score import zero_parts
 
     msg = (f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:500]}); this is not a verdict "
            "on the code: run `grader batch` again, and report the problem if it stays")
     f = Finding("F1", "build_error", "error", "data", msg, None, msg, None, None, assignment.max_score, "layout",
                 None, {"location": "data", "actual": msg})
-    parts, _ = score([f], assignment, failed=True)
+    parts = zero_parts(assignment)
     c = entry.commit or {}
     return Report(
         submission=SubmissionInfo(entry.id, str(entry.path), entry.sha256, entry.kind, None, c.get("commit"),

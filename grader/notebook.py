@@ -125,9 +125,17 @@ def _is_grader_statement(stmt: ast.stmt, mods: set, funcs: set) -> bool:
     return False
 
 
-def _without_checks(src: str) -> str:
+def _uses(stmt: ast.stmt, names: set) -> bool:
+    return bool(names) and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt))
+
+
+def _without_checks(src: str, reports: set | None = None) -> str:
     """The cell with its own grader statements (``import grader``, ``grader.check(...)``)
-    turned into ``pass`` lines: the check must not run itself again in the child."""
+    turned into ``pass`` lines: the check must not run itself again in the child.
+    ``reports`` collects, across cells, the names a check's report was bound to:
+    a statement that uses one (``print(report.score)``) is the check's too, since
+    the report does not exist where the cells run again."""
+    reports = set() if reports is None else reports
     try:
         tree = ast.parse(_parseable(src))
     except SyntaxError:
@@ -136,7 +144,11 @@ def _without_checks(src: str) -> str:
     lines = src.split("\n")
     stmts = tree.body
     for i, stmt in enumerate(stmts):
-        if not _is_grader_statement(stmt, mods, funcs):
+        own = _is_grader_statement(stmt, mods, funcs)
+        if own and isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                reports |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if not own and not _uses(stmt, reports):
             continue
         lo, hi = stmt.lineno, stmt.end_lineno or stmt.lineno
         # only whole lines: a line shared with another statement is left alone
@@ -200,7 +212,8 @@ def history_cells(ip=None) -> list[str]:
     cells = [c if isinstance(c, str) else "" for c in hist[1:]]
     if cells:
         cells[-1] = _before_call(cells[-1], _calling_line(ip))
-    return [_without_checks(c) if c.strip() and _compiles(c) else "" for c in cells]
+    reports: set = set()
+    return [_without_checks(c, reports) if c.strip() and _compiles(c) else "" for c in cells]
 
 
 # --------------------------------------------------------------------------- the submission

@@ -228,3 +228,10 @@ def _part(spec, es, wrong, points, got, coverage, gate, credit, deducted, failed
                 correct=len(correct), coverage=round(coverage, 4), gate=round(gate, 4), credit=round(credit, 4),
                 deducted=round(deducted, 4), summary=summary, template=tmpl, extra_templates=extra, args=args,
                 missing=missing[:60], wrong=sorted(loc for p, loc in wrong if p == name)[:60])
+
+
+def zero_parts(assignment: Assignment) -> list[Part]:
+    """Every part at 0, for a report the grader could not make (nothing was diagnosed)."""
+    return [Part(ps.name, 0.0, assignment.parts.get(ps.name, 0.0), ps.title, unit=ps.unit, coverage=0.0,
+                 summary="not graded")
+            for ps in assignment.arch.parts if assignment.parts.get(ps.name, 0.0) > 0]

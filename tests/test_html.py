@@ -692,9 +692,13 @@ def _ui_msgids() -> set:
         for _, _, msg, _ in extract_python(fh, {"gettext": None}, [], {}):
             if msg is not None:  # gettext(a_variable): the part titles, added below
                 ids.add(msg)
-    from grader.assignment import PARTS  # the rubric's part titles are shown translated
+    # the rubric's part titles and the units their summaries count, of every architecture
+    from grader.arch import get
 
-    ids |= set(PARTS.values())
+    for folder in sorted((ROOT / "reference").iterdir()):
+        if (folder / "arch.py").is_file():
+            for p in get(folder.name).parts:
+                ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
     return ids
 
 

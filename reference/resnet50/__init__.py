@@ -36,5 +36,9 @@ __all__ = sorted(_WHERE)
 
 def __getattr__(name: str):
     if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+        # kept here: importing the submodule `table` binds the package's `table`
+        # to the module, and the function of that name must win
+        module = importlib.import_module(_WHERE[name], __name__)
+        globals().update({n: getattr(module, n) for n, m in _WHERE.items() if m == _WHERE[name]})
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -117,9 +117,9 @@ class ResNet50(Architecture):
         return names[i] if i is not None and i < len(names) else None
 
     def table(self, assignment=None):
-        from reference.resnet50.table import table
+        import reference.resnet50 as package
 
-        return table()
+        return package.table()
 
 
 ARCHITECTURE = ResNet50()
