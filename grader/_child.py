@@ -1731,6 +1731,9 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
             candidates.append(f"{k} (layer)")
         elif inspect.isfunction(v) or inspect.isclass(v):
             candidates.append(f"{k} ({'class' if inspect.isclass(v) else 'function'})")
+    if req.get("task"):
+        model, found = task_model(g, req, tracer)
+        return model, found, candidates
     for name in req.get("objects", []):
         v = g.get(name)
         if isinstance(v, keras.Model):
@@ -1850,12 +1853,25 @@ def input_sources(model, tracer: Tracer):
     return out
 
 
-def find_inception(g: dict, req: dict):
+def probe_specs(req: dict) -> list:
+    """The block functions to probe: the request's ``probes``, or GoogLeNet's
+    inception function from the older request form."""
+    if req.get("probes") is not None:
+        return list(req["probes"])
+    sigs = [{"name": "six", "args": list(PROBE_FILTERS), "scalars": True}, {"name": "tuple", "args": [list(PROBE_FILTERS)]}]
+    allowed = req.get("signatures") or ("six", "tuple")
+    return [{"kind": "inception", "names": req.get("inception_names", []),
+             "input_shape": [PROBE_SIZE, PROBE_SIZE, PROBE_CHANNELS],
+             "signatures": [x for x in sigs if x["name"] in allowed]}] if req.get("inception_names") else []
+
+
+def find_function(g: dict, names) -> tuple:
+    """(name, object, "function" | "layer") of the first of ``names`` the student defined."""
     import keras
 
-    for name in req.get("inception_names", []):
+    for name in names:
         v = g.get(name)
-        if v is None:
+        if v is None or isinstance(v, StandIn):
             continue
         if inspect.isclass(v) and issubclass(v, keras.layers.Layer):
             return name, v, "layer"
@@ -1864,20 +1880,35 @@ def find_inception(g: dict, req: dict):
     return None, None, None
 
 
-def _six_like(params, rest) -> bool:
-    """Six filter parameters: the first six after the input have no string or
-    tuple default and are not named like a name."""
+def _scalar_like(params, rest, n) -> bool:
+    """The first ``n`` parameters after the input take numbers: none has a string or
+    tuple default, none is named like a name."""
     by = {p.name: p for p in params}
-    for nm in rest[:6]:
+    for nm in rest[:n]:
         d = by[nm].default
         if isinstance(d, (str, tuple, list)) or any(k in nm.lower() for k in ("name", "prefix", "scope")):
             return False
     return True
 
 
-def run_probe(name, obj, kind, tracer: Tracer, req: dict):
+def _signature_fits(sig: dict, params, rest) -> bool:
+    import re
+
+    args = sig["args"]
+    if len(rest) < len(args):
+        return False
+    for pattern, nm in zip(sig.get("match") or (), rest):
+        if not re.search(pattern, nm, re.I):
+            return False
+    return not sig.get("scalars") or _scalar_like(params, rest, len(args))
+
+
+def run_probe(name, obj, kind, tracer: Tracer, req: dict, spec: dict | None = None):
+    """Call a block function alone on a fresh input with the spec's argument values
+    (distinct, so that each filter count names its argument), recording its graph."""
     import keras
 
+    spec = spec or probe_specs(req)[0]
     try:
         target = obj.__init__ if kind == "layer" else obj
         sig = inspect.signature(target)
@@ -1886,13 +1917,10 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
             if p.name != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
     except (TypeError, ValueError):
-        return {"name": name, "kind": kind, "error": {"type": "SignatureError", "message": "cannot read the signature"}}
+        return {"name": name, "kind": kind, "block_kind": spec["kind"],
+                "error": {"type": "SignatureError", "message": "cannot read the signature"}}
     names = [p.name for p in params]
-    vals = list(PROBE_FILTERS)
-    if kind == "function":
-        rest = names[1:]
-    else:
-        rest = names
+    rest = names[1:] if kind == "function" else names
 
     def fill(names_after):
         # extra required parameters such as `name` or `prefix` get a string
@@ -1901,27 +1929,30 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
             p = next(q for q in params if q.name == nm)
             if p.default is not p.empty:
                 break
-            out.append("inception_probe" if any(k in nm.lower() for k in ("name", "prefix", "scope", "id", "tag")) else None)
+            out.append("block_probe" if any(k in nm.lower() for k in ("name", "prefix", "scope", "id", "tag")) else None)
         return out
 
-    if len(rest) >= 6 and _six_like(params, rest):
-        signature = "six"
-        arg_names = rest[:6]
-        call_args = vals + fill(rest[6:])
-    elif len(rest) >= 1:
-        signature = "tuple"
-        arg_names = [f"{rest[0]}[{i}]" for i in range(6)]
-        call_args = [tuple(vals)] + fill(rest[1:])
-    else:
-        return {"name": name, "kind": kind, "signature": None, "params": names,
+    chosen = next((x for x in spec["signatures"] if _signature_fits(x, params, rest)), None)
+    if chosen is None:
+        return {"name": name, "kind": kind, "block_kind": spec["kind"], "signature": None, "params": names,
                 "error": {"type": "SignatureError", "message": f"unexpected signature ({', '.join(names)})"}}
+    arguments, call_args = {}, []
+    for nm, v in zip(rest, chosen["args"]):
+        if isinstance(v, list):
+            arguments.update({f"{nm}[{i}]": x for i, x in enumerate(v)})
+            call_args.append(tuple(v))
+        else:
+            arguments[nm] = v
+            call_args.append(v)
+    call_args += fill(rest[len(chosen["args"]):])
     tracer.reset()
-    inp = keras.Input(shape=(PROBE_SIZE, PROBE_SIZE, PROBE_CHANNELS), name="probe_input")
+    shape = tuple(spec["input_shape"])
+    inp = keras.Input(shape=shape, name="probe_input")
     result = {
-        "name": name, "kind": kind, "signature": signature, "params": names,
-        "arguments": {a: v for a, v in zip(arg_names, vals)},
-        "input_channels": PROBE_CHANNELS, "input_size": PROBE_SIZE,
-        "inputs": [tracer.tid(inp)], "outputs": [], "error": None,
+        "name": name, "kind": kind, "block_kind": spec["kind"], "signature": chosen["name"], "params": names,
+        "arguments": arguments, "input_channels": shape[-1], "input_size": shape[0],
+        "inputs": [tracer.tid(inp)], "outputs": [], "error": None, "returned": [],
+        "call_args": list(chosen["args"]),
     }
     try:
         if kind == "function":
@@ -1929,10 +1960,53 @@ def run_probe(name, obj, kind, tracer: Tracer, req: dict):
         else:
             out = obj(*call_args)(inp)
         result["outputs"] = [tracer.tid(t) for t in tracer.flat_tensors(out)]
+        result["returned"] = _returned_numbers(out)
     except Exception as e:
         result["error"] = {"type": type(e).__name__, "message": str(e)[:2000], "source": tracer.student_source_from_tb(e.__traceback__)}
     result.update(tracer.snapshot())
     return result
+
+
+def _returned_numbers(out) -> list:
+    """The numbers a block function returns beside its tensor (dense_block's new filter count)."""
+    if isinstance(out, (list, tuple)):
+        return [int(x) if float(x).is_integer() else float(x) for x in out
+                if isinstance(x, (int, float)) and not isinstance(x, bool)][:4]
+    return []
+
+
+def run_probes(g: dict, tracer: Tracer, req: dict) -> list:
+    out = []
+    for spec in probe_specs(req):
+        try:
+            name, obj, kind = find_function(g, spec.get("names") or ())
+            if obj is not None:
+                out.append(run_probe(name, obj, kind, tracer, req, spec))
+        except Exception as e:
+            out.append({"block_kind": spec.get("kind"), "error": {"type": type(e).__name__, "message": str(e)[:2000]}})
+    return out
+
+
+def task_model(g: dict, req: dict, tracer: Tracer):
+    """A block-function task: the student's function called alone on the task's
+    example input, as a model from that input to what it returns."""
+    import keras
+
+    task = req["task"]
+    name, obj, kind = find_function(g, task.get("names") or ())
+    if obj is None:
+        return None, None
+    args = [tuple(a) if isinstance(a, list) else a for a in task.get("args") or []]
+    inp = keras.Input(shape=tuple(task["input_shape"]), name="data")
+    text = f"{name}(Input(shape={tuple(task['input_shape'])!r}){''.join(', ' + repr(a) for a in args)})"
+    found = {"how": "task", "name": name, "call": text, "source": _def_source(tracer, obj) if kind == "function" else None}
+    tracer.attempt = found
+    out = obj(inp, *args) if kind == "function" else obj(*args)(inp)
+    tracer.returned = _returned_numbers(out)
+    tensors = [t for t in tracer.flat_tensors(out) if isinstance(t, keras.KerasTensor)]
+    if not tensors:
+        raise TypeError(f"{name}() returned no tensor")
+    return keras.Model(inp, tensors[0] if len(tensors) == 1 else tensors), found
 
 
 # -- from the run to the trace --------------------------------------------------------------
@@ -2030,13 +2104,13 @@ def grade_script(run: Script, g: dict, req: dict, tracer: Tracer, result: dict):
     if graph is not None:
         result["graph"] = graph
     result["statement_errors"] = [_public(f) for f in failures[:200]]
-    # the probe
-    try:
-        name, obj, kind = find_inception(g, req)
-        if obj is not None:
-            result["probe"] = run_probe(name, obj, kind, tracer, req)
-    except Exception as e:
-        result["probe"] = {"error": {"type": type(e).__name__, "message": str(e)[:2000]}}
+    if getattr(tracer, "returned", None) is not None:
+        result["returned"] = tracer.returned
+    # the block functions, each called alone
+    probes = run_probes(g, tracer, req)
+    if probes:
+        result["probe"] = probes[0]
+        result["probes"] = probes
 
 
 # -- main ------------------------------------------------------------------------------------

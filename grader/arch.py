@@ -160,9 +160,17 @@ class Architecture:
         """The argument a role's filters should come from."""
         return None
 
-    def expected_count(self, probe: dict) -> int | None:
-        """The filter count a correct block function returns, for the probe's arguments."""
+    def expected_count(self, kind: str, args: list) -> int | None:
+        """The filter count a correct block function of ``kind`` returns for the
+        arguments ``args`` it was called with (after the input); None: it returns none."""
         return None
+
+    #: options of the assignment file's [options] for this architecture: key -> type or allowed values
+    options: dict = {}
+
+    def reference_task_script(self, assignment) -> str:
+        """Code building the reference of a block-function task ([task]) as ``model``."""
+        raise NotImplementedError(f"{self.name} has no block-function tasks")
 
     # -- the paper's table -------------------------------------------------------------
     def table(self, assignment=None):

@@ -66,6 +66,9 @@ class Assignment:
     def arch(self):
         return get_architecture(self.architecture)
     never_stub: tuple[str, ...] = ()  # modules a missing import of must fail, never get a stand-in
+    options: dict = field(default_factory=dict)  # the architecture's own options ([options])
+    functions: dict = field(default_factory=dict)  # block kind -> the student's function names ([functions])
+    task: dict | None = None  # a block-function task ([task]): kind, names, input_shape, args
     part_titles: dict = field(default_factory=dict)  # language -> {part name: title}, [part_titles.LANG]
 
     def titles(self, lang: str | None) -> dict:
@@ -89,7 +92,23 @@ class Assignment:
             "signatures": list(self.signatures),
             "num_classes": self.num_classes,
             "never_stub": list(self.never_stub),
+            "probes": self.probe_specs(),
+            "task": self.task,
         }
+
+    def probe_specs(self) -> list:
+        """The block functions the child calls alone: the architecture's, under the
+        names the assignment gives ([inception] for GoogLeNet, [functions] for any)."""
+        out = []
+        for spec in self.arch.probes:
+            names = self.functions.get(spec.kind)
+            sigs = list(spec.signatures)
+            if spec.kind == "inception":
+                names = names or list(self.inception_names)
+                sigs = [dict(x, scalars=True) if x["name"] == "six" else x for x in sigs if x["name"] in self.signatures]
+            out.append({"kind": spec.kind, "names": list(names or spec.names), "input_shape": list(spec.input_shape),
+                        "signatures": sigs})
+        return out
 
 
 def _get(d: dict, section: str, key: str, typ, default, allowed=None):
@@ -131,6 +150,9 @@ KNOWN = {
     "weights": None,
     "credit": {"dependent"},
     "part_titles": None,  # any language code; checked by _part_titles
+    "options": None,  # the architecture's options
+    "functions": None,  # the architecture's block kinds
+    "task": {"kind", "names", "input_shape", "args"},
 }
 
 
@@ -144,6 +166,45 @@ def _weights(d: dict) -> dict:
                 raise AssignmentError(f"weights.{part}.{kind} must be a non-negative number, got {v!r}")
         out[part] = {k: float(v) for k, v in table.items()}
     return out
+
+
+def _options(d: dict, arch) -> dict:
+    """[options]: the architecture's own settings, each of its type or one of its values."""
+    out = {}
+    for key, v in d.get("options", {}).items():
+        want = arch.options[key]
+        if isinstance(want, tuple):
+            if v not in want:
+                raise AssignmentError(f"options.{key} = {v!r} is not allowed; use one of: {', '.join(map(str, want))}")
+        elif want is float:
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise AssignmentError(f"options.{key} must be a number, got {v!r}")
+            v = float(v)
+        elif not isinstance(v, want) or (want is int and isinstance(v, bool)):
+            raise AssignmentError(f"options.{key} must be a {want.__name__}, got {v!r}")
+        out[key] = v
+    return out
+
+
+def _task(d: dict, arch) -> dict | None:
+    """[task]: a block function graded alone, called on an example input."""
+    t = d.get("task")
+    if t is None:
+        return None
+    kinds = {ps.kind: ps for ps in arch.probes}
+    kind = _get(d, "task", "kind", str, None, tuple(kinds))
+    if kind is None:
+        raise AssignmentError(f"[task] needs kind = one of {', '.join(kinds)}")
+    shape = _get(d, "task", "input_shape", list, None)
+    if not shape or len(shape) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in shape):
+        raise AssignmentError("task.input_shape must be three positive integers [height, width, channels]")
+    args = _get(d, "task", "args", list, [])
+    for a in args:
+        if not (isinstance(a, (int, float)) and not isinstance(a, bool) or isinstance(a, list)
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in a)):
+            raise AssignmentError(f"task.args must be numbers or lists of integers, got {a!r}")
+    names = _str_list(d, "task", "names", list(d.get("functions", {}).get(kind) or kinds[kind].names))
+    return {"kind": kind, "names": list(names), "input_shape": list(shape), "args": list(args)}
 
 
 def _part_titles(d: dict, PARTS) -> dict:
@@ -190,10 +251,12 @@ def load(path: str | Path | None = None) -> Assignment:
         if not isinstance(value, dict):
             raise AssignmentError(f"[{section}] must be a table")
         for key in value:
-            if section != "part_titles" and key not in (KNOWN[section] if KNOWN[section] is not None else part_names):
+            allowed_keys = {"options": list(arch.options), "functions": [ps.kind for ps in arch.probes],
+                            "part_titles": None}.get(section, part_names)
+            if allowed_keys is not None and key not in (KNOWN[section] if KNOWN[section] is not None else allowed_keys):
                 raise AssignmentError(
                     f"unknown key {section}.{key} in {p.name}; allowed keys: "
-                    f"{', '.join(sorted(KNOWN[section] if KNOWN[section] is not None else part_names))}"
+                    f"{', '.join(sorted(KNOWN[section] if KNOWN[section] is not None else allowed_keys)) or '(none)'}"
                 )
     shape = _get(d, "assignment", "input_shape", list, [224, 224, 3])
     if len(shape) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in shape):
@@ -260,6 +323,9 @@ def load(path: str | Path | None = None) -> Assignment:
         architecture=arch_name,
         never_stub=_module_names(d),
         part_titles=_part_titles(d, part_names),
+        options=_options(d, arch),
+        functions={k: _str_list(d, "functions", k, []) for k in d.get("functions", {})},
+        task=_task(d, arch),
     )
 
 

@@ -86,11 +86,13 @@ def reference_graph(assignment: Assignment) -> graph.Graph:
 
 
 def _trace_reference(assignment: Assignment) -> graph.Graph:
-    script = assignment.arch.reference_script(assignment)
+    arch = assignment.arch
+    script = arch.reference_task_script(assignment) if assignment.task else arch.reference_script(assignment)
     sub = Submission("reference", "reference", "py", {"reference_model.py": script.encode()}, "reference_model.py", "")
     env_path = str(REPO_ROOT)
     res = trace.run_trace(sub, assignment, use_sandbox=False, timeout_s=max(120.0, assignment.timeout_s),
-                          extra_request={"objects": ["model"], "builders": [], "inception_names": [], "sys_path": [env_path]})
+                          extra_request={"objects": ["model"], "builders": [], "inception_names": [], "probes": [],
+                                         "task": None, "sys_path": [env_path]})
     if res.status != "ok" or res.trace is None:
         raise ReferenceError(f"could not build the reference model ({res.status}: {res.detail or res.stderr[-2000:]})")
     return assignment.arch.adjust_reference(graph.build(res.trace["graph"]), assignment)
@@ -153,7 +155,8 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     source_of = _source_of(sub)
     t = res.trace or {}
     status = res.status
-    student = probe_graph = None
+    student = None
+    probe_graphs = []
     invalid = None
     error = t.get("error")
     if error and error.get("cause"):
@@ -161,27 +164,36 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     if status in ("ok", "failed") and t.get("graph") is not None:
         try:
             student = graph.build(t["graph"], partial=bool(t["graph"].get("partial")))
-            p = t.get("probe")
-            if p and p.get("nodes") is not None:
-                probe_graph = graph.build(p, partial=bool(p.get("error")))
+            for p in probes_of(t):
+                probe_graphs.append(graph.build(p, partial=bool(p.get("error")))
+                                    if p.get("nodes") is not None else None)
         except graph.TraceError as e:
             invalid = str(e)
             student = None
-    return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graph, invalid=invalid, commit=commit)
+    return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit)
+
+
+def probes_of(t: dict) -> list:
+    """The trace's probes of block functions (older traces: one, ``probe``)."""
+    return list(t.get("probes") or ([t["probe"]] if t.get("probe") else []))
 
 
 def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
-                       student: graph.Graph | None, probe_graph: graph.Graph | None, *, invalid: str | None = None,
+                       student: graph.Graph | None, probe_graphs, *, invalid: str | None = None,
                        commit: dict | None = None) -> Report:
     """The report of a traced submission whose canonical graphs are built
-    (``student`` None: nothing could be traced, or the trace was rejected)."""
+    (``student`` None: nothing could be traced, or the trace was rejected;
+    ``probe_graphs``: one per probe of the trace, or a single graph)."""
     source_of = _source_of(sub)
     t = res.trace or {}
     status = res.status
     error = t.get("error")
-    d = dg.diagnose(student if not invalid else None, ref, assignment, probe=t.get("probe") if probe_graph else None,
-                    probe_graph=probe_graph, error=error, status=status, notes=t.get("notes") or (),
-                    source_of=source_of, function_of=_function_of(sub))
+    if isinstance(probe_graphs, graph.Graph) or probe_graphs is None:
+        probe_graphs = [probe_graphs]
+    probes = [(p, pg) for p, pg in zip(probes_of(t), probe_graphs) if pg is not None or p.get("returned")]
+    d = dg.diagnose(student if not invalid else None, ref, assignment, probes=probes, error=error, status=status,
+                    notes=t.get("notes") or (), source_of=source_of, function_of=_function_of(sub),
+                    returned=t.get("returned"))
     findings = list(d.findings)
     findings += ipython_findings(sub, source_of)
     failed = False

@@ -61,6 +61,7 @@ M_NO_BRANCHES = "{location}: your {kind} function builds {actual} and no paralle
 M_STOPS = "{location}: the network stops after {after}; missing from here on: {missing}."
 M_IN_FUNCTION = "{fault} The mistake is in `{function}` (line {line}), which builds {count} of these layers ({locations}): one fix there fixes them all."
 M_FLATTEN = "{location}: Flatten where the paper has {expected}."
+M_RETURNED = "{location}: your {function} function returns {actual} as the new filter count where it should be {expected}."
 M_NO_BN = "{location}: no BatchNormalization after this convolution; the paper has one after every convolution."
 M_EXTRA_BN = "{location}: a BatchNormalization after this convolution that the paper does not have."
 M_IN_LOOP = "{fault} The same line (line {line}) builds {count} of these layers ({locations}): one fix there fixes them all."
@@ -474,10 +475,12 @@ class _Diagnoser:
         return f
 
 
-def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe: dict | None = None,
-             probe_graph: Graph | None = None, error: dict | None = None, status: str = "ok",
-             notes=(), source_of=None, function_of=None) -> Diagnosis:
-    """All findings for one traced submission, and the reference elements it has."""
+def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probes=(), error: dict | None = None,
+             status: str = "ok", notes=(), source_of=None, function_of=None, returned=None) -> Diagnosis:
+    """All findings for one traced submission, and the reference elements it has.
+
+    ``probes``: (probe, graph) of each block function the child called alone;
+    ``returned``: the numbers a block-function task's function returned."""
     d = _Diagnoser(ref, assignment, source_of or (lambda s: None), function_of)
     ref_total = ref.total_params()
     for note in notes or ():
@@ -495,7 +498,8 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
         return Diagnosis(d.findings, [], [], None, None, ref_total, ctx.elements, parts)
     S = structure(student, d.arch.merge_ops)
     ctx = _Context(d, S)
-    ctx.run(probe, probe_graph, error, status)
+    ctx.returned = returned
+    ctx.run(probes, error, status)
     return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements,
                      parts)
 
@@ -566,11 +570,20 @@ class _Context:
         self.elements: list = []
 
     # ------------------------------------------------------------------------------------
-    def run(self, probe, probe_graph, error, status):
+    def run(self, probes, error, status):
         d = self.d
         self.pairs = align(self.R.spine, self.S.spine, self.d.node_cost, self._gap_ref, self._gap_stu)
         self._input_shape()
-        fn_roots = self._probe(probe, probe_graph)
+        fn_roots: dict = {}
+        for probe, pg in probes:
+            self._returned_count(probe.get("block_kind"), probe.get("returned"), probe.get("call_args"),
+                                 f"{probe.get('block_kind')}/return", probe)
+            row = self.probe_row
+            fn_roots.update(self._probe(probe, pg))
+            self.probe_row = row or self.probe_row  # the report shows the first
+        task = d.A.task
+        if task:
+            self._returned_count(task.get("kind"), self.returned, task.get("args"), "return", None)
         self._spine_findings(fn_roots)
         self._blocks(fn_roots)
         self._aux()
@@ -634,7 +647,7 @@ class _Context:
         d = self.d
         # an inception function without branches: the blocks it should have
         # built are missing, and what it built instead is extra, because of it
-        no_branches = self.no_branches = fn_roots.get(("no_branches", "output"))
+        no_branches = self.no_branches = next((f for k, f in fn_roots.items() if k[1] == "no_branches"), None)
         last_ref = None
         order = 1
         reached = self._reached()
@@ -825,6 +838,18 @@ class _Context:
             E.append(Element(part["params"], "total", "params", not self.S.graph.partial))
         self.elements = E
 
+    def _returned_count(self, kind, returned, args, location, probe):
+        """A block function that returns its new filter count must return the right one."""
+        d = self.d
+        want = d.arch.expected_count(kind, args) if kind and args is not None else None
+        if want is None:
+            return
+        got = next(iter(returned or []), None)
+        self.count_ok = got == want
+        if got != want:
+            d.add("return_value", "error", location, M_RETURNED, {"function": kind}, want,
+                  "nothing" if got is None else got, order=100 if probe else 99)
+
     # -- the inception function, seen alone --------------------------------------------
     def _probe(self, probe, pg: Graph | None):
         """Function-level roots from the probe: {(code, role): F}."""
@@ -848,7 +873,7 @@ class _Context:
                 desc = ("a single " + _layer_desc(built[0])) if len(built) == 1 else " -> ".join(_layer_desc(n) for n in built[:5])
                 f = d.add("branch_missing", "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
                           {"kind": kind}, f"{len(rb.branches)} branches", desc, node=built[0], order=100)
-                roots[("no_branches", "output")] = f
+                roots[(kind, "no_branches", "output")] = f
             return roots
         pb = ps.blocks[-1]
         rroles = self.d.names.roles(rb)
@@ -883,7 +908,7 @@ class _Context:
             if si is None:
                 f = d.add("branch_missing", "error", f"{kind}/{rbr[-1][0]}", M_BRANCH_MISSING,
                           {"layer": rbr[-1][0]}, rbr[-1][0], None, source=pb.concat.source, order=order_base)
-                roots[("branch_missing", rbr[-1][0])] = f
+                roots[(kind, "branch_missing", rbr[-1][0])] = f
                 continue
             sbr = pb.branches[si]
             pairs = align([n for _, n in rbr], sbr, self.d.node_cost, lambda x: 2.0, lambda x: 1.0 if x.op in ("act", "norm") else 2.0)
@@ -896,7 +921,7 @@ class _Context:
                 if sn is None:
                     f = d.add("layer_missing", "error", loc, M_MISSING, {"layer": role}, role, None,
                               source=pb.concat.source, order=order_base)
-                    roots[("layer_missing", role)] = f
+                    roots[(kind, "layer_missing", role)] = f
                     continue
                 diffs = [c for c in self.d.cmp(rn, sn) if c[0] != "filters"]
                 if rn.op == "conv" and sn.op == "conv" and role in expected_value and sn.a("filters") != expected_value[role]:
@@ -915,14 +940,14 @@ class _Context:
                         else:
                             f = d.add("argument_misuse", "error", loc, M_ARGUMENT, {"layer": role}, want, got,
                                       node=sn, order=order_base)
-                        roots[("filters", role)] = f
+                        roots[(kind, "filters", role)] = f
                         continue
                     if code == "padding":
                         a = {"detail": "a smaller map than the other branches"}
                     if code == "strides":
                         a = {"detail": "the branch's map no longer matches the others"}
                     f = d.add(code, sev, loc, tmpl, a, exp, act, node=sn, order=order_base)
-                    roots[(code, role)] = f
+                    roots[(kind, code, role)] = f
             order_base += 1
         # the branches' order in the concatenation
         perm = [si for si in assign]
@@ -931,23 +956,23 @@ class _Context:
             actual = [names[i] for i in range(len(pb.branches)) if i in names]
             f = d.add("branch_order", d.subs.get("concat_order", "info"), f"{kind}/{mrole}", M_ORDER, {},
                       ", ".join(r[-1][0] for r in rroles), ", ".join(actual), node=pb.concat, order=order_base)
-            roots[("branch_order", mrole)] = f
+            roots[(kind, "branch_order", mrole)] = f
         for code, sev, tmpl, a, exp, act in self.d.cmp(rb.concat, pb.concat):
             f = d.add(code, sev, f"{kind}/{mrole}", tmpl, a, exp, act, node=pb.concat, order=order_base)
-            roots[(code, mrole)] = f
+            roots[(kind, code, mrole)] = f
         for extra in [pb.branches[i] for i in range(len(pb.branches)) if i not in assign]:
             f = d.add("branch_extra", "error", f"{kind}/{mrole}", M_BRANCH_EXTRA, {}, None,
                       " -> ".join(_op_name(n) for n in extra), node=extra[0] if extra else pb.concat, order=order_base)
-            roots[("branch_extra", mrole)] = f
+            roots[(kind, "branch_extra", mrole)] = f
         # arguments never used
         used = {n.a("filters") for n in pg.nodes.values() if n.op in ("conv", "dense")}
         role_of_arg = {d.arch.argument_of(r, probe): r for r in expected_value}
         for a, v in args.items():
             if v not in used and a in role_of_arg:
                 role = role_of_arg[a]
-                cause = roots.get(("filters", role))
+                cause = roots.get((kind, "filters", role))
                 if cause is None:
-                    cause = next((f for (c, r), f in roots.items() if c == "filters"), None)
+                    cause = next((f for (_, c, r), f in roots.items() if c == "filters"), None)
                 d.add("argument_unused", "warning" if cause is None else "error", f"{kind}/{role}", M_UNUSED,
                       {"argument": a}, a, None, source=pb.concat.source, caused_by=cause, order=order_base)
         self.probe_row = self._block_row(kind, rb, pb, assign, rroles, args=(val_to_arg, expected_value))
@@ -1007,8 +1032,8 @@ class _Context:
         # explained by a function-level root from the probe
         for key, items in groups.items():
             kind, code, role, _ = key
-            root = fn_roots.get((code, role))
-            if root is None or not root.location.startswith(kind + "/"):
+            root = fn_roots.get((kind, code, role))
+            if root is None:
                 continue
             for c in items:
                 self._consequence_of(root, c)

@@ -118,7 +118,7 @@ NOTE_FIELDS = {
     "legacy_api": ("what", "old", "new"),
 }
 LEGACY_KINDS = ("module", "argument", "behaviour")
-FOUND_HOWS = ("object", "builder", "global", "constructed")
+FOUND_HOWS = ("object", "builder", "global", "constructed", "task")
 STATEMENT_ROLES = ("script", "build", "cause")
 MAX_STATEMENT_ERRORS = 200
 
@@ -161,6 +161,20 @@ def _check_statement_errors(errs):
         _check_cause(e.get("cause"), f"statement error {i}")
 
 
+def _check_numbers(v, what):
+    if not (isinstance(v, list) and len(v) <= 4 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                         and abs(x) < 2**40 for x in v)):
+        raise TraceInvalid(f"malformed {what}")
+
+
+def _graphs(doc: dict):
+    """("graph" | "probe", graph) of every graph a trace holds."""
+    yield "graph", doc.get("graph")
+    probes = doc.get("probes")
+    for g in (probes if isinstance(probes, list) else [doc.get("probe")]):
+        yield "probe", g
+
+
 def validate(doc) -> dict:
     """Check the trace's schema; raise TraceInvalid naming the first problem."""
     if not isinstance(doc, dict) or doc.get("schema") != TRACE_SCHEMA:
@@ -176,14 +190,23 @@ def validate(doc) -> dict:
     _check_found(doc.get("found"))
     _check_statement_errors(doc.get("statement_errors", []))
     _check_graph(doc.get("graph"), "graph")
-    probe = doc.get("probe")
-    if probe is not None:
+    probes = doc.get("probes")
+    if probes is not None and (not isinstance(probes, list) or len(probes) > 8):
+        raise TraceInvalid("malformed probes")
+    for probe in ([doc["probe"]] if doc.get("probe") is not None else []) + list(probes or []):
         if not isinstance(probe, dict):
             raise TraceInvalid("malformed probe")
         if "nodes" in probe:
             _check_graph(probe, "probe")
         if not isinstance(probe.get("arguments", {}), dict):
             raise TraceInvalid("malformed probe arguments")
+        _check_numbers(probe.get("returned", []), "probe returned")
+        ca = probe.get("call_args", [])
+        if not (isinstance(ca, list) and len(ca) <= 8 and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) or isinstance(x, list) and len(x) <= 8
+                and all(isinstance(y, (int, float)) and not isinstance(y, bool) for y in x) for x in ca)):
+            raise TraceInvalid("malformed probe call_args")
+    _check_numbers(doc.get("returned", []), "returned")
     notes = doc.get("notes", [])
     if not isinstance(notes, list) or len(notes) > 1000 or not all(isinstance(x, dict) and _is_src(x.get("source")) for x in notes):
         raise TraceInvalid("malformed notes")
@@ -260,8 +283,7 @@ def check_places(doc: dict, files: dict) -> None:
     """Every place the trace gives for a layer is a line of the submission that
     can call or build it; raise TraceInvalid naming the first that is not."""
     lines = _Lines(files)
-    for what in ("graph", "probe"):
-        g = doc.get(what)
+    for what, g in _graphs(doc):
         if not isinstance(g, dict):
             continue
         for n in g.get("nodes") or []:
@@ -280,8 +302,7 @@ def check_places(doc: dict, files: dict) -> None:
 def check_wiring(doc: dict) -> None:
     """The traced graphs hang together (``graph.check_wiring``); raise TraceInvalid otherwise.
     A trace whose configs contradict its shapes is left to the report (``graph.TraceError``)."""
-    for what in ("graph", "probe"):
-        g = doc.get(what)
+    for what, g in _graphs(doc):
         if not isinstance(g, dict) or g.get("nodes") is None:
             continue
         partial = bool(g.get("partial")) if what == "graph" else bool(g.get("error"))

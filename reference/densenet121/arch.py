@@ -115,12 +115,12 @@ class DenseNet121(Architecture):
             return None
         return {"1_conv": f"4 * {names[1]}", "2_conv": names[1]}.get(role)
 
-    def expected_count(self, probe: dict) -> int | None:
-        if probe.get("block_kind") == "dense_block":
-            nb, k, layers = DENSE_PROBE
+    def expected_count(self, kind: str, args: list) -> int | None:
+        if kind == "dense_block" and len(args) >= 3:
+            nb, k, layers = args[:3]
             return nb + layers * k
-        if probe.get("block_kind") == "transition_layer":
-            nb, theta = TRANSITION_PROBE
+        if kind == "transition_layer" and len(args) >= 2:
+            nb, theta = args[:2]
             return int(nb * theta)
         return None
 
