@@ -1623,9 +1623,16 @@ def builder_call(name: str, fn, req: dict):
     except (TypeError, ValueError):
         return [], {}, f"{name}()"
     shape = tuple(req["input_shape"])
+    given = req.get("builder_kwargs") or {}  # what the assignment says to call it with
     args, kwargs, shown = [], {}, []
     for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in given:
+            kwargs[p.name] = given[p.name]
+            shown.append(f"{p.name}={given[p.name]!r}")
+            continue
+        if p.default is not p.empty:
             continue
         n = p.name.lower()
         if n in INPUT_NAMES:

@@ -23,6 +23,7 @@ class Block:
     input_id: str
     branches: list  # list[list[Node]] in merge order, each from the block input on
     tail: list = field(default_factory=list)  # nodes after the merge that belong to the block
+    note: dict = field(default_factory=dict)  # what an architecture found out about it (see Architecture.adjust_structure)
 
     @property
     def id(self):
@@ -112,6 +113,7 @@ def _spine_from(g: Graph, blocks: dict, nid: str) -> list:
     cur = nid
     seen = set()
     exits = {b.exit_id: b for b in blocks.values()}
+    order = {nid: i for i, nid in enumerate(g.nodes)}
     while cur is not None and cur in g.nodes and cur not in seen:
         seen.add(cur)
         if cur in exits:
@@ -121,7 +123,9 @@ def _spine_from(g: Graph, blocks: dict, nid: str) -> list:
             continue
         n = g.nodes[cur]
         items.append(n)
-        cur = n.inputs[0] if n.inputs else None
+        # through a merge that is no block, the network goes on along its latest
+        # input (the longest history), not necessarily its first
+        cur = max(n.inputs, key=order.get) if len(n.inputs) > 1 else (n.inputs[0] if n.inputs else None)
     items.reverse()
     return items
 

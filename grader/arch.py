@@ -28,7 +28,7 @@ import importlib
 from dataclasses import dataclass
 
 #: The roles a rubric part can have; the engine credits elements by role.
-PART_ROLES = ("stem", "module", "config", "layout", "aux", "head", "params")
+PART_ROLES = ("stem", "module", "config", "layout", "aux", "head", "params", "returns")
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,29 @@ class Architecture:
 
     def column_title(self, column: str) -> str:
         return self.column_titles.get(column, column)
+
+    def adjust_structure(self, S):
+        """The student's structure, where the architecture reads a block that the
+        generic discovery cut wrongly (a residual block whose shortcut leaves from
+        inside it); the default leaves it as it is."""
+        return S
+
+    def block_faults(self, kind: str, bloc: str, faults: list, block=None) -> list:
+        """The differences found in one block, as the architecture explains them:
+        several that are one mistake of its kind may become one. Each is a tuple
+        (block, code, role, key, args, expected, actual, student node, template, severity)."""
+        return faults
+
+    def derived_filters(self, node, assignment):
+        """For a reference layer whose filter count follows from its input's channels
+        (DenseNet's transitions: theta * m), (that function, the rule in words); None for the others. A
+        student's layer that follows the rule on its own input is right, whatever
+        an earlier fault did to that input."""
+        return None
+
+    def templates(self) -> list:
+        """Every message template of the architecture (for its translations)."""
+        return [v for v in self.messages.values()]
 
     def block_name(self, location: str) -> str:
         """A block in a message ("conv4_block6 is missing")."""

@@ -69,6 +69,7 @@ class Assignment:
     options: dict = field(default_factory=dict)  # the architecture's own options ([options])
     functions: dict = field(default_factory=dict)  # block kind -> the student's function names ([functions])
     task: dict | None = None  # a block-function task ([task]): kind, names, input_shape, args
+    builder_kwargs: dict = field(default_factory=dict)  # [entry] call: what a builder is called with
     part_titles: dict = field(default_factory=dict)  # language -> {part name: title}, [part_titles.LANG]
 
     def titles(self, lang: str | None) -> dict:
@@ -93,6 +94,7 @@ class Assignment:
             "num_classes": self.num_classes,
             "never_stub": list(self.never_stub),
             "probes": self.probe_specs(),
+            "builder_kwargs": dict(self.builder_kwargs),
             "task": self.task,
         }
 
@@ -140,7 +142,7 @@ def _str_list(d, section, key, default, allowed=None):
 
 KNOWN = {
     "assignment": {"name", "architecture", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
-    "entry": {"files", "objects", "builders", "never_stub"},
+    "entry": {"files", "objects", "builders", "never_stub", "call"},
     "inception": {"names", "signatures"},
     "run": {"timeout_s", "memory_mb", "cpu_s"},
     "parts": None,  # the architecture's parts
@@ -184,6 +186,15 @@ def _options(d: dict, arch) -> dict:
             raise AssignmentError(f"options.{key} must be a {want.__name__}, got {v!r}")
         out[key] = v
     return out
+
+
+def _call(d: dict) -> dict:
+    """[entry] call = { growth_rate = 32, compression = 0.5 }: keyword arguments for the builder."""
+    v = _get(d, "entry", "call", dict, {})
+    for k, x in v.items():
+        if not (isinstance(x, (int, float, str, bool)) or x is None):
+            raise AssignmentError(f"entry.call.{k} must be a number, a string or a boolean, got {x!r}")
+    return dict(v)
 
 
 def _task(d: dict, arch) -> dict | None:
@@ -326,6 +337,7 @@ def load(path: str | Path | None = None) -> Assignment:
         options=_options(d, arch),
         functions={k: _str_list(d, "functions", k, []) for k in d.get("functions", {})},
         task=_task(d, arch),
+        builder_kwargs=_call(d),
     )
 
 

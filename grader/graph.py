@@ -480,6 +480,22 @@ def simplify(g: Graph):
                 _remove(g, nid)
                 changed = True
                 break
+    # Concatenation is associative: concat(x0, x1, ..., xl) written over the whole
+    # list of features (DenseNet's equation 2) is concat(concat(x0, ..., x(l-1)), xl)
+    # when that shorter concatenation exists; the dense layers are then merges
+    # of their input and their new features, however the student wrote them
+    by_inputs = {}
+    for nid, n in g.nodes.items():
+        if n.op == "concat" and len(n.inputs) >= 2:
+            by_inputs.setdefault(tuple(n.inputs), nid)
+    for nid, n in list(g.nodes.items()):
+        if n.op != "concat" or len(n.inputs) < 3:
+            continue
+        for k in range(len(n.inputs) - 1, 1, -1):
+            prev = by_inputs.get(tuple(n.inputs[:k]))
+            if prev is not None and prev != nid and _axis_of(g.nodes[prev]) == _axis_of(n):
+                g.nodes[nid] = replace(n, inputs=(prev,) + tuple(n.inputs[k:]))
+                break
     # Explicit zero padding before a 'valid' conv or pool (the Caffe way) is
     # 'same' padding when it gives the map 'same' would
     cons = g.consumers()
@@ -518,6 +534,12 @@ def simplify(g: Graph):
             axes = n.attrs["axes"]
             if not (isinstance(axes, list) and sorted(a % 4 for a in axes if isinstance(a, int)) == [1, 2]):
                 g.nodes[nid] = replace(n, op="other", attrs={"what": "mean"})
+
+
+def _axis_of(n: Node):
+    ax = n.a("axis")
+    rank = len(n.out_shape) if n.out_shape else 4
+    return ax % rank if isinstance(ax, int) else ax
 
 
 def recompute_params(g: Graph):

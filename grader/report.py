@@ -22,7 +22,8 @@ CODES = (
     "norm_type", "dropout_rate", "concat_axis", "branch_missing", "branch_extra",
     "branch_order", "argument_misuse", "argument_unused", "aux_missing",
     "aux_position", "aux_extra", "output_count", "output_shape", "params",
-    "training_skipped", "import_stubbed", "legacy_api", "script_error", "ipython_syntax", "return_value",
+    "training_skipped", "import_stubbed", "legacy_api", "script_error", "ipython_syntax", "return_value", "shortcut_source",
+    "activation_order",
 )
 SEVERITIES = ("error", "warning", "info")
 

@@ -158,7 +158,7 @@ def score(findings, elements, assignment: Assignment, *, failed: bool, part_of) 
                          min(taken[name], credit[name]), failed,
                          sum(1 for f, p in zip(findings, parts_of) if p == name and f.caused_by is None
                              and f.code not in FATAL and deduction(f, assignment) > 0),
-                         params_lost))
+                         params_lost, assignment.titles("en").get(name)))
     return out, deds
 
 
@@ -191,7 +191,8 @@ def _num(x: float) -> str:
     return f"{round(x, 1):g}"
 
 
-def _part(spec, es, wrong, points, got, coverage, gate, credit, deducted, failed, n_roots, params_lost) -> Part:
+def _part(spec, es, wrong, points, got, coverage, gate, credit, deducted, failed, n_roots, params_lost,
+          title=None) -> Part:
     name, unit, group_unit = spec.name, spec.unit, spec.group_unit
     present = [e for e in es if e.present]
     correct = [e for e in present if (e.part, e.location) not in wrong]
@@ -224,7 +225,7 @@ def _part(spec, es, wrong, points, got, coverage, gate, credit, deducted, failed
                 missing.append(e.group)
             continue
         missing.append(e.location)
-    return Part(name, got, points, spec.title, unit=unit, total=len(es), present=len(present),
+    return Part(name, got, points, title or spec.title, unit=unit, total=len(es), present=len(present),
                 correct=len(correct), coverage=round(coverage, 4), gate=round(gate, 4), credit=round(credit, 4),
                 deducted=round(deducted, 4), summary=summary, template=tmpl, extra_templates=extra, args=args,
                 missing=missing[:60], wrong=sorted(loc for p, loc in wrong if p == name)[:60])

@@ -24,26 +24,49 @@ HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignmen
 SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info"}
 
 
-ASSIGNMENT = re.compile(r"#\s*assignment:\s*([\w.-]+)")
+ASSIGNMENT = re.compile(r"^#\s*assignment:\s*([\w.-]+)\s*$", re.M)
+REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 
 
-def graded_today(path: Path) -> bool:
-    """Cases of the GoogLeNet assignments only, for now: the ResNet-50 / DenseNet-121
-    fixtures (`# assignment: resnet50`, ...) wait for the architecture-agnostic engine
-    (issue 16); remove this filter then."""
-    files = sorted(path.rglob("*")) if path.is_dir() else [path]
-    found = {a for f in files if f.suffix in (".py", ".ipynb") for a in ASSIGNMENT.findall(f.read_text(encoding="utf-8"))}
-    return found <= {"default", "variant"}
+def assignment_path(name: str) -> Path:
+    """`# assignment: NAME` -> the assignment file: `default` is the paper's GoogLeNet,
+    `variant` its course variant, any other NAME is reference/NAME.toml."""
+    return {"default": REFERENCE / "assignment.toml", "variant": REFERENCE / "assignment_variant.toml"}.get(
+        name, REFERENCE / f"{name}.toml")
 
 
 def case_paths():
-    return sorted(p for p in CASES.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".py", ".ipynb"))
-                  and graded_today(p))
+    return sorted(p for p in CASES.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".py", ".ipynb")))
 
 
-def read_header(path: Path, entry_names) -> dict:
+def cases() -> list:
+    """(path, assignment name, the task's file in a folder or None): a file is one
+    case; a folder of a unit's tasks is one case per file that names its assignment."""
+    out = []
+    for p in case_paths():
+        if not p.is_dir():
+            m = ASSIGNMENT.search(_head(p))
+            out.append((p, m.group(1) if m else "default", None))
+            continue
+        tasks = [(f, ASSIGNMENT.search(_head(f))) for f in sorted(p.iterdir()) if f.suffix in (".py", ".ipynb")]
+        tasks = [(f, m.group(1)) for f, m in tasks if m]
+        out += [(p, name, f.name) for f, name in tasks] or [(p, "default", None)]
+    return out
+
+
+def _head(f: Path) -> str:
+    text = f.read_text(encoding="utf-8")
+    if f.suffix == ".ipynb":
+        import json as _json
+
+        cells = [c for c in _json.loads(text)["cells"] if c.get("cell_type") == "code"]
+        text = "".join(cells[0]["source"]) if cells else ""
+    return "\n".join(text.splitlines()[:40])
+
+
+def read_header(path: Path, entry_names, file: str | None = None) -> dict:
     sub = load(path, entry_names)
-    text = sub.cells[0] if sub.notebook else sub.files[sub.entry].decode()
+    text = sub.cells[0] if sub.notebook else sub.files[file or sub.entry].decode()
     h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False, "score": None}
     for line in text.splitlines()[:40]:
         m = HEADER.match(line)
@@ -76,12 +99,29 @@ def test_there_are_enough_cases():
     assert sum("multi" in n for n in names) >= 3
 
 
-@pytest.mark.parametrize("path", case_paths(), ids=lambda p: p.name)
-def test_case(path, assignment, variant, ref_graph, variant_ref_graph, use_sandbox):
-    h0 = read_header(path, assignment.entry_files + variant.entry_files)
-    A, ref = (variant, variant_ref_graph) if h0["assignment"] == "variant" else (assignment, ref_graph)
+_ASSIGNMENTS: dict = {}
+
+
+def graded_against(name: str):
+    """(assignment, reference graph), loaded and traced once per test session."""
+    if name not in _ASSIGNMENTS:
+        from grader.assignment import load as load_assignment
+
+        A = load_assignment(assignment_path(name))
+        _ASSIGNMENTS[name] = (A, check.reference_graph(A))
+    return _ASSIGNMENTS[name]
+
+
+CASE_LIST = cases()
+
+
+@pytest.mark.parametrize("path,name,file", CASE_LIST,
+                         ids=[p.name + (f"::{f}" if f else "") for p, _, f in CASE_LIST])
+def test_case(path, name, file, use_sandbox):
+    A, ref = graded_against(name)
+    assert file is None or load(path, A.entry_files).entry == file, f"{A.path} does not pick {file} in {path.name}"
     report, sub = check.grade(path, A, use_sandbox=use_sandbox, ref=ref, timeout_s=20 if "timeout" in path.name else None)
-    h = h0
+    h = read_header(path, A.entry_files, file)
     roots = {(f.code, f.location): f for f in report.findings if f.caused_by is None}
     got = {(c, l) for c, l in roots}
     for code, location, severity in h["expect"]:

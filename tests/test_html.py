@@ -663,8 +663,13 @@ def _ko_catalog():
 
 def _diagnosis_templates() -> list:
     from grader import diagnose
+    from grader.arch import get
 
-    return [v for k, v in vars(diagnose).items() if k.startswith("M_") and isinstance(v, str)]
+    out = [v for k, v in vars(diagnose).items() if k.startswith("M_") and isinstance(v, str)]
+    for folder in sorted((ROOT / "reference").iterdir()):
+        if (folder / "arch.py").is_file():
+            out += get(folder.name).templates()  # each architecture's own messages
+    return out
 
 
 def test_korean_catalog_has_every_finding_template():

@@ -22,6 +22,16 @@ DENSE_PROBE = [19, 5, 3]
 TRANSITION_PROBE = [24, 0.5]
 
 
+M_GROWTH = ("{location}: {actual} new feature maps per dense layer where the paper's growth rate is k = {expected} "
+            "(and the bottleneck's 4k follows it).")
+M_POST_ACTIVATION = ("{location}: the dense layer is post-activation, Conv-BN-ReLU, where the paper's is "
+                     "pre-activation: BN-ReLU before each convolution (BN-ReLU-Conv1x1-BN-ReLU-Conv3x3).")
+
+
+M_DROPS_INPUT = ("{location}: the dense block ends with a concatenation of its layers' new features alone; the paper's "
+                 "output is [x_0, x_1, ..., x_l], with the block's input x_0.")
+
+
 def new_features(block):
     """The branch of a dense layer that makes its new features (the other is the input)."""
     brs = sorted(block.branches, key=len)
@@ -39,6 +49,7 @@ class DenseNet121(Architecture):
         PartSpec("layout", "Dense blocks and transitions", "layout", 25, "dense layers and transition layers"),
         PartSpec("head", "Classifier head (BN, ReLU, pool, classifier)", "head", 10),
         PartSpec("params", "Parameter total", "params", 10, ""),
+        PartSpec("returns", "Returned filter count", "returns", 0, ""),  # block-function tasks
     )
     defaults = Defaults(
         name="DenseNet-121",
@@ -72,6 +83,17 @@ class DenseNet121(Architecture):
         call = ", ".join(f"{k}={v!r}" for k, v in args.items())
         return f"from reference.densenet121 import densenet121\nmodel = densenet121({call})\n"
 
+    def reference_task_script(self, assignment) -> str:
+        """The dense block or the transition layer alone, on the task's example input."""
+        t, o = assignment.task, assignment.options
+        fn = {"dense_block": "dense_block", "transition_layer": "transition_layer"}[t["kind"]]
+        args = ", ".join(repr(a) for a in t["args"])
+        return ("import keras\n"
+                f"from reference.densenet121 import {fn}\n"
+                f"inputs = keras.Input(shape={tuple(t['input_shape'])!r}, name='data')\n"
+                f"outputs, _ = {fn}(inputs, {args}, use_bias={o.get('use_bias', True)!r}, kernel_initializer='he_normal')\n"
+                "model = keras.Model(inputs, outputs)\n")
+
     def source_files(self) -> list:
         return [HERE / "model.py", HERE / "arch.py"]
 
@@ -88,6 +110,62 @@ class DenseNet121(Architecture):
             return {role: n.a("filters") for br in roles for role, n in br if n.op == "conv"}
         convs = [n for n in new_features(block) if n.op == "conv"]
         return {role: n.a("filters") for role, n in zip(("1_conv", "2_conv"), convs)}
+
+    def adjust_structure(self, S):
+        """A dense block whose output concatenates its layers' new features without
+        its input has, as its last layer, no merge of its own: read that layer
+        (the layers after the previous dense layer, up to the concatenation) as the
+        dense layer it is, noting that its concatenation drops the block's input."""
+        from grader.align import Block
+
+        spine = list(S.spine)
+        i = 0
+        while i < len(spine):
+            it = spine[i]
+            if not isinstance(it, Block) and it.op == "concat" and len(it.inputs) >= 2:
+                j = i - 1
+                while j > 0 and not isinstance(spine[j], Block) and spine[j].op in ("norm", "act", "conv"):
+                    j -= 1
+                chain = spine[j + 1:i]
+                if isinstance(spine[j], Block) and len(chain) >= 2 and any(n.op == "conv" for n in chain):
+                    spine[j + 1:i + 1] = [Block(it, spine[j].exit_id, [[], chain], [], {"drops_input": True})]
+                    i = j + 1
+            i += 1
+        if spine != S.spine:
+            S.spine = spine
+            S.blocks = [x for x in spine if isinstance(x, Block)]
+        return S
+
+    def block_faults(self, kind: str, bloc: str, faults: list, block=None) -> list:
+        """One mistake each: a wrong growth rate (the 3x3 has k' filters and the
+        bottleneck 4k'), and the post-activation order (no BN-ReLU before the 1x1,
+        a BN and a ReLU after the 3x3)."""
+        if block is not None and block.note.get("drops_input"):
+            faults = faults + [(bloc, "branch_missing", "concat", "drops_input", {}, "[x_0, x_1, ..., x_l]",
+                                "[x_1, ..., x_l]", block.concat, M_DROPS_INPUT, "error")]
+        by = {(f[1], f[2]): f for f in faults}
+        k, b = by.get(("filters", "2_conv")), by.get(("filters", "1_conv"))
+        if k is not None and isinstance(k[5], int) and isinstance(k[6], int):
+            faults = [f for f in faults if f is not k and not (b is not None and f is b and b[6] == 4 * k[6])]
+            faults.append((bloc, "filters", "2_conv", ("growth", k[6]), {}, k[5], k[6], k[7], M_GROWTH, "error"))
+        pre = [f for f in faults if f[1] == "layer_missing" and f[2] in ("0_bn", "0_relu")]
+        post = [f for f in faults if f[2] == "2_conv" and f[1] in ("layer_extra", "activation")]
+        if pre and post:
+            node = next((f[7] for f in post if f[7] is not None), None)
+            faults = [f for f in faults if f not in pre and f not in post]
+            faults.append((bloc, "activation_order", "1_conv", "post_activation", {}, "BN-ReLU-Conv", "Conv-BN-ReLU",
+                           node, M_POST_ACTIVATION, "error"))
+        return faults
+
+    def derived_filters(self, node, assignment):
+        """A transition's 1x1 convolution has floor(theta * m) filters for its m input channels."""
+        if node.op == "conv" and self.location(node).startswith("pool") and self.location(node).endswith("_conv"):
+            theta = float(assignment.options.get("compression", 0.5))
+            return (lambda channels: int(channels * theta)), f"floor(theta * m) with the compression theta = {theta:g}"
+        return None
+
+    def templates(self) -> list:
+        return [M_GROWTH, M_POST_ACTIVATION, M_DROPS_INPUT]
 
     def column_title(self, column: str) -> str:
         return {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}.get(column, column)

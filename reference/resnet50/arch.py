@@ -21,6 +21,15 @@ HERE = Path(__file__).resolve().parent
 #: A probe's filters, distinct so that each names its place in ``filters``.
 PROBE_FILTERS = [11, 13, 17]
 STRIDE_PLACEMENTS = ("1x1", "3x3")
+M_RELU_BEFORE_ADD = ("{location}: the ReLU comes before the addition (after the last 1x1 convolution's BatchNormalization); "
+                     "the paper adds the shortcut first and applies the ReLU to the sum.")
+M_STRIDE_PLACEMENT = ("{location}: the block's stride 2 is on the {actual} where this assignment has it on the {expected} "
+                      "(the paper puts it on the first 1x1, the \"v1.5\" variant on the 3x3).")
+WHERE = {"1_conv": "first 1x1 convolution", "2_conv": "3x3 convolution"}
+M_SHORTCUT_SOURCE = ("{location}: the shortcut added is {actual} instead of the block's input: "
+                     "the addition must bring the block's input (or its projection) around the three convolutions.")
+M_NO_PROJECTION = ("{location}: the shortcut is {actual} where the paper has a projection, a 1x1 convolution "
+                   "(with the block's stride) followed by BatchNormalization.")
 
 
 def main_and_shortcut(block):
@@ -75,6 +84,16 @@ class ResNet50(Architecture):
             f"stride_on={stride_on!r}, head={head!r})\n"
         )
 
+    def reference_task_script(self, assignment) -> str:
+        """The identity or projection block alone, on the task's example input."""
+        t, o = assignment.task, assignment.options
+        args = ", ".join(repr(tuple(a) if isinstance(a, list) else a) for a in t["args"])
+        extra = f", stride_on={o.get('stride_on', '1x1')!r}" if t["kind"] == "projection_block" else ""
+        return ("import keras\n"
+                f"from reference.resnet50 import {t['kind']}\n"
+                f"inputs = keras.Input(shape={tuple(t['input_shape'])!r}, name='data')\n"
+                f"model = keras.Model(inputs, {t['kind']}(inputs, {args}, kernel_initializer='he_normal'{extra}))\n")
+
     def source_files(self) -> list:
         return [HERE / "model.py", HERE / "arch.py"]
 
@@ -88,14 +107,83 @@ class ResNet50(Architecture):
 
     def columns(self, block, roles=None) -> dict:
         """The filters of the main path's three convolutions and of the shortcut's."""
-        if roles is not None:
-            return {role: n.a("filters") for br in roles for role, n in br if n.op == "conv"}
+        if roles is not None:  # the main path first, then the shortcut
+            return {role: n.a("filters") for br in sorted(roles, key=len, reverse=True) for role, n in br if n.op == "conv"}
         main, shortcut = main_and_shortcut(block)
         out = {f"{i}_conv": n.a("filters") for i, n in enumerate([n for n in main if n.op == "conv"][:3], 1)}
         convs = [n for n in shortcut if n.op == "conv"]
         if convs:
             out["0_conv"] = convs[0].a("filters")
         return out
+
+    def adjust_structure(self, S):
+        """A residual block whose shortcut leaves from inside it (the output of its
+        last convolution) has no convolution between the two inputs of its addition;
+        read it as the block it was meant to be, the three convolutions before the
+        addition its main path, and note where its shortcut came from."""
+        from dataclasses import replace
+
+        from grader.align import Block
+
+        spine = list(S.spine)
+        for i, it in enumerate(list(spine)):
+            if not isinstance(it, Block) or any(n.op == "conv" for br in it.branches for n in br) or it.concat.op != "add":
+                continue
+            k = spine.index(it)
+            convs = []
+            while k - 1 - len(convs) > 0 and not isinstance(spine[k - 1 - len(convs)], Block) \
+                    and spine[k - 1 - len(convs)].op == "conv" and len(convs) < 3:
+                convs.insert(0, spine[k - 1 - len(convs)])
+            if len(convs) < 2:
+                continue
+            main = convs + [n for n in max(it.branches, key=len) if n.op != "norm"]
+            if any(n.op == "norm" for br in it.branches for n in br):
+                main[len(convs) - 1] = replace(main[len(convs) - 1], attrs={**main[len(convs) - 1].attrs, "post_norm": "batchnorm"})
+            source = S.graph.nodes.get(it.input_id)
+            block = Block(it.concat, spine[k - 1 - len(convs)].id if not isinstance(spine[k - 1 - len(convs)], Block)
+                          else spine[k - 1 - len(convs)].exit_id, [[], main], list(it.tail),
+                          {"shortcut_from": source})
+            spine[k - len(convs):k + 1] = [block]
+        if spine != S.spine:
+            S.spine = spine
+            S.blocks = [x for x in spine if isinstance(x, Block)]
+        return S
+
+    def block_faults(self, kind: str, bloc: str, faults: list, block=None) -> list:
+        """One mistake each: a ReLU moved before the addition (an activation on the
+        last 1x1 and none after the sum), the stride on the other convolution of
+        the block (1x1 and 3x3 both with the wrong stride, a warning), a shortcut
+        that is not a projection where one belongs, a shortcut from inside the block."""
+        if block is not None and block.note.get("shortcut_from") is not None:
+            src = block.note["shortcut_from"]
+            faults = [f for f in faults if f[1] != "branch_missing"]
+            faults.append((bloc, "shortcut_source", "add", "inside", {},
+                           "the block's input", f"the output of its {src.cls or src.op}", src, M_SHORTCUT_SOURCE, "error"))
+        if kind == "projection_block":
+            shortcut = [f for f in faults if f[2] in ("0_conv", "0_bn")]
+            if any(f[1] in ("layer_type", "layer_missing") and f[2] == "0_conv" for f in shortcut):
+                what = ", then ".join(str(f[6]) for f in shortcut if f[6]) or "the block's input itself"
+                node = next((f[7] for f in shortcut if f[7] is not None), None)
+                faults = [f for f in faults if f not in shortcut]
+                faults.append((shortcut[0][0], "layer_missing", "0_conv", "no_projection", {},
+                               "a 1x1 convolution with BatchNormalization", what, node, M_NO_PROJECTION, "error"))
+        by = {(f[1], f[2]): f for f in faults}
+        relu, out = by.get(("activation", "3_conv")), by.get(("layer_missing", "out"))
+        if relu is not None and out is not None and relu[6] == "relu":
+            faults = [f for f in faults if f is not relu and f is not out]
+            faults.append((relu[0], "activation", "add", "relu_before_add", {}, "ReLU after the addition",
+                           "ReLU before the addition", relu[7], M_RELU_BEFORE_ADD, "error"))
+        s1, s3 = by.get(("strides", "1_conv")), by.get(("strides", "2_conv"))
+        if s1 is not None and s3 is not None and s1[5] == s3[6] and s1[6] == s3[5]:
+            moved_to = "2_conv" if s3[6] != "1x1" else "1_conv"
+            node = s3[7] if moved_to == "2_conv" else s1[7]
+            faults = [f for f in faults if f is not s1 and f is not s3]
+            faults.append((s1[0], "strides", moved_to, "placement", {}, WHERE["1_conv" if moved_to == "2_conv" else "2_conv"],
+                           WHERE[moved_to], node, M_STRIDE_PLACEMENT, "warning"))
+        return faults
+
+    def templates(self) -> list:
+        return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION]
 
     def column_title(self, column: str) -> str:
         return {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}.get(column, column)

@@ -1,7 +1,7 @@
 # assignment: densenet121
 # params: 14045224
 # fault: compression theta = 1.0 (no compression) where DenseNet-121 (BC) has 0.5: the transitions pool2, pool3, pool4 keep all channels
-# expect: filters transition_layer/conv
+# expect: filters pool2_conv
 """DenseNet-121 with the paper's units as keras Layer subclasses.
 
 DenseLayer       BN-ReLU-Conv(1x1, 4k)-BN-ReLU-Conv(3x3, k), output concatenated onto the input

@@ -1,7 +1,7 @@
 # assignment: densenet121
 # params: 6721832
 # fault: each dense block's output is the concatenation of its layers' new features alone, features[1:], without the block's input x_0 (the paper: [x_0, x_1, ..., x_l])
-# expect: branch_missing dense_block/concat
+# expect: branch_missing conv2_block6_concat
 # DenseNet-121 written the way the paper's equation (2) reads,
 # x_l = H_l([x_0, x_1, ..., x_{l-1}]): every layer gets the concatenation of
 # the list of all earlier feature maps of its block, and the block's output is

@@ -1,7 +1,7 @@
 # assignment: densenet121
 # params: 8062504
 # fault: the transition layers (pool2, pool3, pool4) downsample with a 2x2/2 max pool where the paper has a 2x2/2 average pool
-# expect: pool_type transition_layer/pool
+# expect: pool_type pool2_pool
 """DenseNet-121 (Huang et al. 2017, Table 1), functional API with helpers.
 
 conv_block       one BN-ReLU-Conv1x1(4k)-BN-ReLU-Conv3x3(k) layer, concatenated onto its input

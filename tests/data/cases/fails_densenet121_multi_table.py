@@ -4,7 +4,7 @@
 # fault: compression 1.0 (none) where DenseNet-121 has 0.5
 # fault: no bottleneck: the dense layers are BN-ReLU-Conv3x3(k) without the BN-ReLU-Conv1x1(4k)
 # expect: filters dense_block/2_conv
-# expect: filters transition_layer/conv
+# expect: filters pool2_conv
 # expect: layer_missing dense_block/1_conv
 # DenseNet-BC-121 driven by one config dict (Table 1): block lengths, growth
 # rate, compression, bottleneck width. Keras 3.

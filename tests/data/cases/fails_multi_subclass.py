@@ -1,7 +1,6 @@
 # expect: dropout_rate pool5/drop_7x7_s1
 # expect: pool_type inception/pool
 # expect: units loss1/fc
-# expect: units loss2/fc
 # expect-warning: norm_type pool1/norm1
 # expect-warning: norm_type conv2/norm2
 # params: 10257128

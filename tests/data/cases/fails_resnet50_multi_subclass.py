@@ -3,8 +3,8 @@
 # fault: Bottleneck puts the stride of conv3_1, conv4_1, conv5_1 on its 3x3 convolution instead of the first 1x1 (v1.5 placement)
 # fault: every block gets a projection shortcut (1x1 conv + BN), also the identity blocks conv2_2..conv5_3
 # fault: the classifier (fc 1000) has no softmax
-# expect-warning: strides projection_block/2_conv
-# expect: layer_extra identity_block/0_conv
+# expect-warning: strides conv3_block1_2_conv
+# expect: layer_extra identity_block/add
 # expect: activation predictions
 """ResNet-50 with the bottleneck unit as a keras Layer subclass.
 

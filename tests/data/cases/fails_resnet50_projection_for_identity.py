@@ -1,7 +1,7 @@
 # assignment: resnet50
 # params: 25901416
 # fault: conv3_2 (the second block of conv3_x) is built with convolutional_block(s=1), a projection shortcut (1x1 conv + BN) where the paper has an identity shortcut
-# expect: layer_extra conv3_block2_0_conv
+# expect: layer_extra conv3_block2_add
 """ResNet-50 (He et al. 2015), Keras functional API.
 
 Week 2 programming assignment, extended from the 64x64 SIGNS version to the

@@ -1,7 +1,7 @@
 # assignment: resnet50
 # params: 25636712
 # fault: the projection block (conv3_1, conv4_1, conv5_1) puts its stride 2 on the 3x3 convolution instead of the first 1x1 (the "v1.5" placement; the paper downsamples by conv3_1, conv4_1, conv5_1 on the 1x1)
-# expect-warning: strides projection_block/2_conv
+# expect-warning: strides conv3_block1_2_conv
 """ResNet-50 (He et al. 2015), Keras functional API.
 
 Week 2 programming assignment, extended from the 64x64 SIGNS version to the

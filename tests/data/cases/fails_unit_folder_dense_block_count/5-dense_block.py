@@ -2,7 +2,7 @@
 # params: 339264
 # returns: 64
 # fault: dense_block returns the nb_filters it was given (64) instead of the filter count of its concatenated output (64 + 6 x 32 = 256): the count is never updated
-# expect: return_value dense_block/concat
+# expect: return_value dense_block/return
 #!/usr/bin/env python3
 """Dense block"""
 from tensorflow import keras as K

@@ -1,8 +1,8 @@
 # assignment: densenet121_course
-# params: 5373044
+# params: 4918380
 # params with densenet121(32, 0.5): 4918380
 # fault: (in 5-dense_block.py) dense_block's returned filter count is its input's, so every transition_layer compresses the wrong count: pool2_conv, pool3_conv, pool4_conv get 64 filters with the defaults (256, 640, 1408 expected)
-# expect: return_value dense_block/concat
+# expect: return_value dense_block/return
 #!/usr/bin/env python3
 """DenseNet-121"""
 from tensorflow import keras as K

@@ -1,5 +1,5 @@
 # assignment: densenet121_course
-# params: 14048948
+# params: 8068404
 # params with densenet121(32, 0.5): 8068404
 # fault: none
 # expect: nothing
