@@ -54,6 +54,7 @@ SOURCES = [ROOT / "submissions", ROOT / "tests" / "data" / "cases"]
 #: sources that train, download or sleep would measure that, not grading
 SKIP_RE = re.compile(r"\.fit\(|fit_generator|load_data|get_file|urlopen|time\.sleep|\.predict\(")
 SKIP_NAMES = {"fails_timeout.py"}
+OTHER_ASSIGNMENT = re.compile(r"^#\s*assignment:\s*(?!default\s*$|variant\s*$)\S+", re.M)
 
 
 # --------------------------------------------------------------------------- submissions
@@ -65,8 +66,9 @@ def _sources() -> list[Path]:
         for p in sorted(d.glob("*.py")):
             if p.name in SKIP_NAMES:
                 continue
-            if SKIP_RE.search(p.read_text(encoding="utf-8", errors="replace")):
-                continue
+            text = p.read_text(encoding="utf-8", errors="replace")
+            if SKIP_RE.search(text) or OTHER_ASSIGNMENT.search(text):
+                continue  # training, downloading or sleeping; or another architecture than the batch's GoogLeNet
             out.append(p)
     return out
 

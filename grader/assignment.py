@@ -237,9 +237,7 @@ def _part_titles(d: dict, PARTS) -> dict:
     return out
 
 
-def load(path: str | Path | None = None) -> Assignment:
-    """Load and validate an assignment file (the default one when ``path`` is None)."""
-    p = Path(path) if path is not None else DEFAULT_PATH
+def _read(p: Path) -> tuple[bytes, dict]:
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -247,9 +245,45 @@ def load(path: str | Path | None = None) -> Assignment:
     except OSError as e:
         raise AssignmentError(f"cannot read assignment file {p}: {e.strerror}") from None
     try:
-        d = tomllib.loads(raw.decode("utf-8"))
+        return raw, tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise AssignmentError(f"{p} is not valid TOML: {e}") from None
+
+
+def load_tasks(paths) -> list[tuple[str, "Assignment"]]:
+    """(task name, assignment) of every task the files name: an assignment file
+    is one task (named after the file), a unit file (``[unit] tasks = [...]``,
+    paths relative to it) the tasks it lists, in order."""
+    out: list = []
+    for path in paths:
+        p = Path(path)
+        _, d = _read(p)
+        if "unit" in d:
+            unit = d["unit"]
+            extra = set(d) - {"unit"}
+            if extra or not isinstance(unit, dict) or set(unit) - {"name", "tasks"}:
+                raise AssignmentError(f"{p.name}: a unit file has only [unit] with name and tasks = [assignment files]")
+            tasks = unit.get("tasks")
+            if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks):
+                raise AssignmentError(f"{p.name}: unit.tasks must be a non-empty list of assignment files")
+            out += load_tasks([p.parent / t for t in tasks])
+        else:
+            out.append((p.stem, load(p)))
+    names = [n for n, _ in out]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup:
+        raise AssignmentError(f"two tasks are named {dup!r} (after their files); give each task a file of its own name")
+    return out
+
+
+def load(path: str | Path | None = None) -> Assignment:
+    """Load and validate an assignment file (the default one when ``path`` is None)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    raw, d = _read(p)
+    if "unit" in d:
+        raise AssignmentError(f"{p.name} is a unit file (it lists the tasks {', '.join(map(str, d['unit'].get('tasks') or []))}): "
+                              "grade a class against it with `grader batch DIR --assignment "
+                              f"{p.name}`, or pass one of its tasks' files")
     arch_name = _get(d, "assignment", "architecture", str, "googlenet")
     try:
         arch = get_architecture(arch_name)

@@ -55,8 +55,10 @@ __all__ = [
     "plan",
     "run",
     "shard_of",
+    "unit_frame",
     "write_grades_csv",
     "write_index",
+    "write_unit",
 ]
 
 SUFFIXES = (".py", ".ipynb", ".zip")
@@ -581,6 +583,56 @@ def write_grades_csv(out: Path, reports=None) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+UNIT_INDEX = "index.html"
+
+
+def unit_frame(out: Path, tasks: list[str]):
+    """The unit's gradebook: a row per student, a score column per task (graded
+    into OUT/<task>/), their total and the statuses."""
+    import pandas as pd
+
+    per_task = {t: {sid: r for sid, r, _ in load_reports(Path(out) / t)} for t in tasks}
+    ids = sorted({sid for reports in per_task.values() for sid in reports})
+    records = []
+    for sid in ids:
+        rec = {"id": sid}
+        total = maximum = 0.0
+        for t in tasks:
+            r = per_task[t].get(sid)
+            rec[t] = r.score if r is not None else None
+            rec[f"{t}_max"] = r.max_score if r is not None else None
+            rec[f"{t}_status"] = r.status if r is not None else "missing"
+            total += r.score if r is not None else 0.0
+            maximum += r.max_score if r is not None else 0.0
+        rec.update(score=round(total, 2), max_score=maximum, percent=round(100 * total / maximum, 2) if maximum else 0.0)
+        records.append(rec)
+    columns = ["id", "score", "max_score", "percent"] + tasks + [f"{t}_max" for t in tasks] + [f"{t}_status" for t in tasks]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for col in ["score", "max_score", "percent"] + tasks + [f"{t}_max" for t in tasks]:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    return frame
+
+
+def write_unit(out: Path, tasks: list[tuple[str, object]], lang: str = "en") -> tuple[Path, Path]:
+    """OUT/grades.csv (a column per task) and OUT/index.html (the tasks, and each
+    student's score in each with a link to the report) for a unit graded task by task."""
+    import jinja2
+
+    out = Path(out)
+    names = [t for t, _ in tasks]
+    frame = unit_frame(out, names)
+    path = out / GRADES_CSV
+    write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+    env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True)
+    rows = frame.to_dict("records")
+    html = env.get_template("unit_index.html.j2").render(
+        title="Unit gradebook", tasks=[{"name": t, "title": a.name, "max": a.max_score} for t, a in tasks],
+        rows=rows, lang=lang, pd_na=lambda v: v is None or v != v)
+    index = out / UNIT_INDEX
+    write_atomic(index, html)
+    return path, index
 
 
 def write_index(out: Path, assignment=None, reports=None, lang: str = "en") -> Path:

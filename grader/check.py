@@ -173,6 +173,10 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit)
 
 
+def _src_tuple(src):
+    return (src["file"], src["line"]) if isinstance(src, dict) and src.get("file") else None
+
+
 def probes_of(t: dict) -> list:
     """The trace's probes of block functions (older traces: one, ``probe``)."""
     return list(t.get("probes") or ([t["probe"]] if t.get("probe") else []))
@@ -193,7 +197,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
     probes = [(p, pg) for p, pg in zip(probes_of(t), probe_graphs) if pg is not None or p.get("returned")]
     d = dg.diagnose(student if not invalid else None, ref, assignment, probes=probes, error=error, status=status,
                     notes=t.get("notes") or (), source_of=source_of, function_of=_function_of(sub),
-                    returned=t.get("returned"))
+                    returned=t.get("returned"), returned_source=_src_tuple((t.get("found") or {}).get("source")))
     findings = list(d.findings)
     findings += ipython_findings(sub, source_of)
     failed = False
@@ -259,7 +263,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
         submission=info, status="failed" if failed else "graded", score=total, max_score=assignment.max_score,
         parts=parts, findings=out, model=model, grader_version=__version__,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), assignment=assignment.name,
-        duration_s=round(time.time() - t0, 3), sandboxed=res.sandboxed, error=err,
+        duration_s=round(time.time() - t0, 3), sandboxed=res.sandboxed, error=err, architecture=assignment.architecture,
         stdout=clean_text(res.stdout[-20000:]), stderr=clean_text(res.stderr[-20000:]),
     )
 

@@ -57,8 +57,23 @@ def _require_keras():
 
 
 def _assignment(args):
+    given = getattr(args, "assignment", None)
+    if isinstance(given, list):
+        if len(given) > 1:
+            raise UsageError("one --assignment only here; several (or a unit file) are for `grader batch`")
+        given = given[0]
     try:
-        return load_assignment(getattr(args, "assignment", None))
+        return load_assignment(given)
+    except AssignmentError as e:
+        raise UsageError(f"invalid assignment file: {e}") from None
+
+
+def _tasks(args) -> list:
+    """(name, assignment) of every task the --assignment files name (a unit file names several)."""
+    from .assignment import load_tasks
+
+    try:
+        return load_tasks(args.assignment) if args.assignment else []
     except AssignmentError as e:
         raise UsageError(f"invalid assignment file: {e}") from None
 
@@ -174,6 +189,8 @@ def describe_origin(origin) -> str:
         return f"the global `{origin.name}` (built{at})" if at else f"the global `{origin.name}`"
     if origin.how == "global":
         return f"`{origin.name}`, the largest model among the script's globals"
+    if origin.how == "task":
+        return f"the block function graded alone: {origin.call or origin.name + '()'}"
     return f"the model `{origin.name}` built{at}, which the script did not keep in a global"
 
 
@@ -284,8 +301,9 @@ def cmd_reference(args) -> int:
     from . import reftable
 
     # the one command that imports TensorFlow in the grader's own process
+    A = _assignment(args) if getattr(args, "assignment", None) else None
     with tfenv.native_stderr_filtered():
-        table = reftable.reference_table()
+        table = reftable.reference_table(A)
     if args.json:
         print(json.dumps(table.to_json(), indent=2))
         return EXIT_OK
@@ -298,16 +316,39 @@ def cmd_reference(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    tasks = _tasks(args)
+    if len(tasks) > 1:
+        return _batch_unit(args, tasks)
+    return _batch_one(args, tasks[0][1] if tasks else _assignment(args), Path(args.out))
+
+
+def _batch_unit(args, tasks) -> int:
+    """A class graded task by task, each into OUT/<task>/, then one gradebook."""
+    from . import batch
+
+    out = Path(args.out)
+    for name, A in tasks:
+        if not args.quiet:
+            _console(args).print(f"[bold]task {name}[/]: {A.name}")
+        status = _batch_one(args, A, out / name)
+        if status != EXIT_OK:
+            return status
+    csv, index = batch.write_unit(out, tasks, lang=args.lang)
+    if not args.quiet:
+        _console(args).print(f"unit of {len(tasks)} tasks; gradebook: {csv}; overview: {index}")
+    return EXIT_OK
+
+
+def _batch_one(args, A, out: Path) -> int:
     from . import batch, check
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    A = _assignment(args)
     _require_keras()
     console = _console(args)
     use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
     try:
         shard = batch.parse_shard(args.shard) if args.shard else None
-        plan = batch.plan(Path(args.dir), Path(args.out), A, shard=shard, force=args.force, lang=args.lang)
+        plan = batch.plan(Path(args.dir), out, A, shard=shard, force=args.force, lang=args.lang)
     except batch.BatchError as e:
         raise UsageError(str(e)) from None
     scores = []
@@ -502,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--wide", action="store_true", help="every column, however wide the lines get")
     r.add_argument("--width", type=int, metavar="N",
                    help="lay the table out for N columns (default: the terminal's, 80 in a pipe)")
-    common(r, assignment=False)
+    common(r)
     r.set_defaults(func=cmd_reference)
 
     b = sub.add_parser("batch", help="grade every submission in a folder")
@@ -514,7 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=float)
     b.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
     b.add_argument("--lang", default="en", help="language of the reports and the class overview (en, ko)")
-    common(b)
+    b.add_argument("--assignment", metavar="FILE", action="append",
+                   help="assignment file (default: the paper's GoogLeNet); several, or a unit file listing "
+                        "tasks, grade each task into OUT/<task>/ and write one gradebook with a column per task")
+    common(b, assignment=False)
     b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("merge", help="merge shard outputs into one gradebook")

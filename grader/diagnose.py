@@ -483,7 +483,8 @@ class _Diagnoser:
 
 
 def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probes=(), error: dict | None = None,
-             status: str = "ok", notes=(), source_of=None, function_of=None, returned=None) -> Diagnosis:
+             status: str = "ok", notes=(), source_of=None, function_of=None, returned=None,
+             returned_source=None) -> Diagnosis:
     """All findings for one traced submission, and the reference elements it has.
 
     ``probes``: (probe, graph) of each block function the child called alone;
@@ -506,6 +507,7 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
     S = d.arch.adjust_structure(structure(student, d.arch.merge_ops))
     ctx = _Context(d, S)
     ctx.returned = returned
+    ctx.returned_source = returned_source
     ctx.run(probes, error, status)
     return Diagnosis(d.findings, ctx.layer_rows, ctx.block_rows, ctx.probe_row, ctx.total, ref_total, ctx.elements,
                      parts)
@@ -585,13 +587,15 @@ class _Context:
         task = d.A.task
         for probe, pg in probes:
             if not (task and task.get("kind") == probe.get("block_kind")):  # a task counts its own call
+                last = next((n for n in reversed(list(pg.nodes.values())) if n.source), None) if pg is not None else None
                 self._returned_count(probe.get("block_kind"), probe.get("returned"), probe.get("call_args"),
-                                     f"{probe.get('block_kind')}/return", probe)
+                                     f"{probe.get('block_kind')}/return", probe, last.source if last else None)
             row = self.probe_row
             fn_roots.update(self._probe(probe, pg))
             self.probe_row = row or self.probe_row  # the report shows the first
         if task:
-            self._returned_count(task.get("kind"), self.returned, task.get("args"), f"{task.get('kind')}/return", None)
+            self._returned_count(task.get("kind"), self.returned, task.get("args"), f"{task.get('kind')}/return", None,
+                                 self.returned_source)
         self._spine_findings(fn_roots)
         self._blocks(fn_roots)
         self._aux()
@@ -972,7 +976,7 @@ class _Context:
             if f.caused_by is None and f.code == "filters" and f is not root and self._position(f.location) > start:
                 f.caused_by = root
 
-    def _returned_count(self, kind, returned, args, location, probe):
+    def _returned_count(self, kind, returned, args, location, probe, source=None):
         """A block function that returns its new filter count must return the right one."""
         d = self.d
         want = d.arch.expected_count(kind, args) if kind and args is not None else None
@@ -982,7 +986,7 @@ class _Context:
         self.count_ok = got == want
         if got != want:
             self.count_root = d.add("return_value", "error", location, M_RETURNED, {"function": kind}, want,
-                                    "nothing" if got is None else got, order=100 if probe else 99)
+                                    "nothing" if got is None else got, source=source, order=100 if probe else 99)
 
     # -- the inception function, seen alone --------------------------------------------
     def _probe(self, probe, pg: Graph | None):

@@ -223,8 +223,39 @@ def googlenet_table() -> ReferenceTable:
     )
 
 
+def paper_table(t) -> ReferenceTable:
+    """Any architecture's paper table (``reference.paper_table.PaperTable``: rows of
+    printed and computed figures, and totals) as a table to render."""
+    priority = {"layer_name": 0, "output_size": 0, "computed_output_size": 3, "content": 0, "computed_content": 1,
+                "params": 0, "mult_adds": 2}
+    columns = tuple(Column(c.key, c.title.replace(" ", "\n", 1) if len(c.title) > 10 else c.title,
+                           align="right" if c.key in ("params", "mult_adds") else "left",
+                           priority=priority.get(c.key, 2))
+                    for c in t.columns if c.key != "note")
+
+    def cell(row, key):
+        v = getattr(row, key, "")
+        if key in ("params", "mult_adds") and isinstance(v, int):
+            return f"{v:,}"
+        return "" if v is None else str(v)
+
+    rows = tuple({c.key: cell(r, c.key) for c in columns} for r in t.rows)
+    tot = t.totals
+    totals = [Total("params", "parameters, computed", tot.params, f"{tot.params:,}"),
+              Total("mult_adds", "multiply-adds, computed", tot.mult_adds, f"{tot.mult_adds:,}",
+                    f"({tot.mult_adds / 1e9:.2f}G)")]
+    if tot.printed_mult_adds:
+        totals.append(Total("mult_adds_printed", "multiply-adds, as printed", tot.printed_mult_adds,
+                            tot.printed_mult_adds, "(consistent)" if tot.mult_adds_consistent else "(differs)"))
+    notes = tuple(r.note for r in t.rows)
+    return ReferenceTable(title=t.title, caption=f"{t.source}; printed figures beside the reference's computed ones. "
+                          + (tot.note or ""), columns=columns, rows=rows, notes=notes, totals=tuple(totals),
+                          data={"rows": [r.to_dict() for r in t.rows]})
+
+
 def reference_table(assignment=None) -> ReferenceTable:
-    """The reference table of ``assignment``'s architecture (today every assignment
-    is GoogLeNet's; another architecture adds its adapter here, chosen from the
-    assignment)."""
-    return googlenet_table()
+    """The paper's table of ``assignment``'s architecture (GoogLeNet's Table 1 by
+    default), printed beside what its reference computes."""
+    if assignment is None or assignment.architecture == "googlenet":
+        return googlenet_table()
+    return paper_table(assignment.arch.table(assignment))

@@ -106,8 +106,24 @@ def score(findings, elements, assignment: Assignment, *, failed: bool, part_of) 
     weights = assignment.weights
     by_part: dict = {name: [e for e in elements if e.part == name] for name in PARTS}
 
-    def w(e):
+    def kind_weight(e):
         return float(weights.get(e.part, {}).get(e.kind, 1.0))
+
+    # in a part whose elements come in groups (the layers of each block, of each
+    # head) every group weighs the same, however many layers it has: k of n
+    # blocks are k/n of the part (a projection block has a layer more than an
+    # identity block)
+    group_total: dict = {}
+    groups_in: dict = {}
+    for e in elements:
+        if e.group:
+            group_total[(e.part, e.group)] = group_total.get((e.part, e.group), 0.0) + kind_weight(e)
+            groups_in.setdefault(e.part, set()).add(e.group)
+
+    def w(e):
+        if e.group and group_total.get((e.part, e.group)):
+            return kind_weight(e) / group_total[(e.part, e.group)]
+        return kind_weight(e)
 
     coverage = {}
     for name, es in by_part.items():

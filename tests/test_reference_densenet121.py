@@ -238,6 +238,8 @@ def resolves(code: str, location: str, names: set[str]) -> bool:
         return True
     if "/" in location:
         kind, role = location.split("/", 1)
+        if role == "return":  # what a block function returns (its new filter count)
+            return kind in KINDS
         return any(re.fullmatch(KINDS[kind] + re.escape(role), n) for n in names)
     if re.fullmatch(r"pool[2-4]", location):
         return any(n.startswith(location + "_") for n in names)

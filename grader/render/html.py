@@ -773,6 +773,8 @@ class _Builder:
                     else self._("the global %(name)s", name=o.name))
         elif o.how == "global":
             text = self._("%(name)s, the largest model among the script's globals", name=o.name)
+        elif o.how == "task":
+            text = self._("the block function graded alone: %(call)s", call=o.call or o.name + "()")
         else:
             text = self._("the model %(name)s built at %(where)s, which the script did not keep in a global",
                           name=o.name, where=at or "?")
@@ -822,7 +824,8 @@ class _Builder:
             "findings": findings,
             "error": self.error(),
             "origin": self.origin(),
-            "table1": table1_rows,
+            "table1": table1_rows if r.architecture == "googlenet" else [],
+            "googlenet": r.architecture == "googlenet",
             "table1_notes": table1_notes,
             "table1_given": bool(self.table1),
             "blocks": self.blocks(),
