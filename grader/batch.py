@@ -626,10 +626,11 @@ def write_unit(out: Path, tasks: list[tuple[str, object]], lang: str = "en") -> 
     path = out / GRADES_CSV
     write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True)
+    env.filters["num"] = lambda v: "" if v is None or v != v else f"{round(float(v), 2):g}"
     rows = frame.to_dict("records")
     html = env.get_template("unit_index.html.j2").render(
         title="Unit gradebook", tasks=[{"name": t, "title": a.name, "max": a.max_score} for t, a in tasks],
-        rows=rows, lang=lang, pd_na=lambda v: v is None or v != v)
+        rows=rows, lang=lang)
     index = out / UNIT_INDEX
     write_atomic(index, html)
     return path, index

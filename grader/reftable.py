@@ -226,8 +226,9 @@ def googlenet_table() -> ReferenceTable:
 def paper_table(t) -> ReferenceTable:
     """Any architecture's paper table (``reference.paper_table.PaperTable``: rows of
     printed and computed figures, and totals) as a table to render."""
-    priority = {"layer_name": 0, "output_size": 0, "computed_output_size": 3, "content": 0, "computed_content": 1,
-                "params": 0, "mult_adds": 2}
+    # what the paper prints first; the computed figures as the width allows
+    priority = {"layer_name": 0, "output_size": 0, "content": 0, "params": 1, "mult_adds": 2, "computed_content": 3,
+                "computed_output_size": 4}
     columns = tuple(Column(c.key, c.title.replace(" ", "\n", 1) if len(c.title) > 10 else c.title,
                            align="right" if c.key in ("params", "mult_adds") else "left",
                            priority=priority.get(c.key, 2))
