@@ -8,7 +8,7 @@ process can read ``reference.googlenet.arch`` without importing Keras.
 
 from __future__ import annotations
 
-import importlib
+from reference import lazy_names
 
 _MODEL_NAMES = {
     "CAFFE_SEPARATOR", "KERAS_SEPARATOR", "INCEPTION_BLOCKS", "InceptionSpec", "LocalResponseNormalization",
@@ -16,9 +16,4 @@ _MODEL_NAMES = {
 }
 
 __all__ = sorted(_MODEL_NAMES)
-
-
-def __getattr__(name: str):
-    if name in _MODEL_NAMES:
-        return getattr(importlib.import_module(".model", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, dict.fromkeys(_MODEL_NAMES, ".model"))
