@@ -576,6 +576,11 @@ class _Context:
         self.total = S.graph.total_params()
         self.fn_sources: set = set()  # the lines of the student's inception function (from the probe)
         self.no_branches = None  # the root "your inception function has no branches", if so
+        self.loc_of_role: dict = {}  # (block location, role) -> location (filled by _blocks)
+        self.branch_len: dict = {}  # (block location, role) -> length of its branch
+        self.count_ok = None  # a block function returned the right filter count (None: none checked)
+        self.count_root = None  # the finding that it did not
+        self.returned = self.returned_source = None  # what a block-function task's function returned, and where
         self.elements: list = []
 
     # ------------------------------------------------------------------------------------
@@ -930,7 +935,7 @@ class _Context:
                                          names.aux_names[k]))
         if "params" in part:
             E.append(Element(part["params"], "total", "params", not self.S.graph.partial))
-        if "returns" in part and getattr(self, "count_ok", None) is not None and d.A.task:
+        if "returns" in part and self.count_ok is not None and d.A.task:
             # a block function that returns its new filter count, and returns the right one
             E.append(Element(part["returns"], "return", "returns", self.count_ok))
         self.elements = E
@@ -951,7 +956,7 @@ class _Context:
                 continue
             rule, words = derived
             if f.node.a("filters") == rule(ch):
-                f.caused_by = self._shape_cause(f.location) or getattr(self, "count_root", None)
+                f.caused_by = self._shape_cause(f.location) or self.count_root
             else:
                 # the rule itself is wrong (theta = 1 for 0.5): the same ratio wherever
                 # the line that computes it runs is one mistake, at its first place
@@ -966,7 +971,7 @@ class _Context:
     def _counted_from(self):
         """A block function that returns a wrong filter count makes every filter
         count computed from it afterwards wrong (a transition's θm): consequences."""
-        root = getattr(self, "count_root", None)
+        root = self.count_root
         if root is None or not root.location.endswith("/return"):
             return
         start = self.d.names.first_of_kind(root.location.split("/", 1)[0])
@@ -1333,7 +1338,7 @@ class _Context:
                     ok = ok or all(c[0] == "filters" for c in self.d.cmp(rn, sn))
                     ok = ok and sn.a("filters") == exp.get(role)
                 layers.append(BranchLayer(
-                    location=self._block_loc(loc, role) if hasattr(self, "loc_of_role") else f"{loc}/{role}", type=sn.op, kernel=_j(sn.a("kernel") or sn.a("pool_size")),
+                    location=self._block_loc(loc, role), type=sn.op, kernel=_j(sn.a("kernel") or sn.a("pool_size")),
                     filters=sn.a("filters"), activation=sn.a("activation"), pool_type=sn.a("pool_type"),
                     argument=(args[0].get(sn.a("filters")) if args is not None and sn.op == "conv" else None), ok=bool(ok)))
             branches.append(layers)
