@@ -458,6 +458,10 @@ def test_index_in_chromium(full):
 # ---------------------------------------------------------------------------
 # Ctrl-C, SIGKILL, resume, --force
 # ---------------------------------------------------------------------------
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_for_reports(out: Path, more_than: int, proc: subprocess.Popen, timeout: float = 240) -> int:
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -490,8 +494,10 @@ def test_interrupt_kill_and_resume(full, tmp_path):
     d = make_dir(tmp_path / "class", KILL_SET)
     out = tmp_path / "out"
     args = ["batch", str(d), "--out", str(out), "--jobs", "1", *CLI_SANDBOX]
-    # 1. Ctrl-C once a report exists: exit 130, what finished is summarised
-    proc = cli(*args)
+    # 1. Ctrl-C once a report exists: exit 130, what finished is summarised.  The child
+    # gets SIGINT as a terminal's foreground process has it: a test run started in the
+    # background of a shell would otherwise hand it down ignored (and Python keeps that)
+    proc = cli(*args, preexec_fn=_default_sigint)
     wait_for_reports(out, 0, proc)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=180)
