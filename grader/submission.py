@@ -228,14 +228,10 @@ def neutralize_ipython(text: str) -> tuple[str, list]:
                     i += 1
             continue
         m = _IPY_LINE.match(line) if at_start else None
-        if m:
-            out[i] = f"{m.group(1)}pass  # grader: IPython line skipped{cr}"
-            kept.append([i + 1, line.rstrip("\r")])
-            i += 1
-            continue
-        m = _IPY_ASSIGN.match(line) if at_start else None
-        if m:
-            out[i] = f"{m.group(1)}{m.group(2)} = []  # grader: IPython shell capture skipped{cr}"
+        n = None if m or not at_start else _IPY_ASSIGN.match(line)
+        if m or n:
+            out[i] = (f"{m.group(1)}pass  # grader: IPython line skipped{cr}" if m else
+                      f"{n.group(1)}{n.group(2)} = []  # grader: IPython shell capture skipped{cr}")
             kept.append([i + 1, line.rstrip("\r")])
             i += 1
             continue
