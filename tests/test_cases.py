@@ -169,6 +169,10 @@ def test_case(path, name, file, use_sandbox):
     html = render_html(report, source_files=sub.source_texts() if sub else None)
     doc = parse(html)
     assert_self_contained(html, doc)
+    # and every link within the page leads to a part of it (the contents of any architecture)
+    ids = {el.get("id") for el in doc.iter() if el.get("id")}
+    links = {el.get("href")[1:] for el in doc.iter() if (el.get("href") or "").startswith("#") and len(el.get("href")) > 1}
+    assert links <= ids, sorted(links - ids)
     body = " ".join(texts(doc).split())
     for (code, location), f in roots.items():
         assert location in body
