@@ -326,13 +326,23 @@ def _batch_unit(args, tasks) -> int:
     """A class graded task by task, each into OUT/<task>/, then one gradebook."""
     from . import batch
 
+    _require_keras()
     out = Path(args.out)
-    for name, A in tasks:
-        if not args.quiet:
-            _console(args).print(f"[bold]task {name}[/]: {A.name}")
-        status = _batch_one(args, A, out / name)
-        if status != EXIT_OK:
-            return status
+    use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
+    plans = [(name, A, _batch_plan(args, A, out / name)) for name, A in tasks]
+    jobs = args.jobs or os.cpu_count() or 1
+    # one set of warm workers for every task: they hold TensorFlow, not the assignment
+    todo = max(len(plan.todo) for _, _, plan in plans)
+    try:
+        with _warm_pool(todo, jobs, use_sandbox, _console(args), args) as pool:
+            for name, A, plan in plans:
+                if not args.quiet:
+                    _console(args).print(f"[bold]task {name}[/]: {A.name}")
+                status = _grade_plan(args, A, plan, jobs, use_sandbox, pool)
+                if status != EXIT_OK:
+                    return status
+    except KeyboardInterrupt:
+        return _interrupted(args)
     csv, index = batch.write_unit(out, tasks, lang=args.lang)
     if not args.quiet:
         _console(args).print(f"unit of {len(tasks)} tasks; gradebook: {csv}; overview: {index}")
@@ -340,17 +350,38 @@ def _batch_unit(args, tasks) -> int:
 
 
 def _batch_one(args, A, out: Path) -> int:
+    _require_keras()
+    use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
+    plan = _batch_plan(args, A, out)
+    jobs = args.jobs or os.cpu_count() or 1
+    try:
+        with _warm_pool(len(plan.todo), jobs, use_sandbox, _console(args), args) as pool:
+            return _grade_plan(args, A, plan, jobs, use_sandbox, pool)
+    except KeyboardInterrupt:
+        return _interrupted(args)
+
+
+def _interrupted(args) -> int:
+    _console(args).print("[yellow]interrupted:[/] finished reports are kept; run the same command again to grade the rest.")
+    return 130
+
+
+def _batch_plan(args, A, out: Path):
+    from . import batch
+
+    try:
+        shard = batch.parse_shard(args.shard) if args.shard else None
+        return batch.plan(Path(args.dir), out, A, shard=shard, force=args.force, lang=args.lang)
+    except batch.BatchError as e:
+        raise UsageError(str(e)) from None
+
+
+def _grade_plan(args, A, plan, jobs: int, use_sandbox: bool, pool) -> int:
+    """Grade one plan with the batch's workers (``pool``, or None: a fresh interpreter each)."""
     from . import batch, check
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    _require_keras()
     console = _console(args)
-    use_sandbox = _sandbox_choice(args, _console(args, True), batch=True)
-    try:
-        shard = batch.parse_shard(args.shard) if args.shard else None
-        plan = batch.plan(Path(args.dir), out, A, shard=shard, force=args.force, lang=args.lang)
-    except batch.BatchError as e:
-        raise UsageError(str(e)) from None
     scores = []
     with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[mean]}"), console=console, disable=args.quiet) as progress:
@@ -365,17 +396,12 @@ def _batch_one(args, A, out: Path) -> int:
                 progress.console.print(f"{row['id']:<28} {row['score']:>6g}/{row['max_score']:g}  "
                                        f"[{style}]{row['status']}[/]  {row['duration_s']:.1f}s")
 
-        jobs = args.jobs or os.cpu_count() or 1
         try:
-            with _warm_pool(plan, jobs, use_sandbox, progress.console, args) as pool:
-                result = batch.run(plan, A, jobs=jobs, use_sandbox=use_sandbox, on_result=on_result,
-                                   timeout_s=args.timeout, pool=pool, lang=args.lang)
+            result = batch.run(plan, A, jobs=jobs, use_sandbox=use_sandbox, on_result=on_result,
+                               timeout_s=args.timeout, pool=pool, lang=args.lang)
         except check.ReferenceError as e:
             raise UsageError(f"{e}; check the TensorFlow installation "
                              f"(pip install '{DISTRIBUTION}[{CPU_EXTRA}]' on a machine without one)") from None
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted:[/] finished reports are kept; run the same command again to grade the rest.")
-            return 130
     if not args.quiet:
         console.print(f"graded {result.graded}, reused {result.reused}, failed {result.failed}; "
                       f"gradebook: {result.grades_csv}; overview: {result.index_html}")
@@ -383,17 +409,17 @@ def _batch_one(args, A, out: Path) -> int:
 
 
 @contextlib.contextmanager
-def _warm_pool(plan, jobs: int, use_sandbox: bool, console, args):
+def _warm_pool(todo: int, jobs: int, use_sandbox: bool, console, args):
     """Warm workers for a batch (TensorFlow imported once per worker); cold
     children when there is nothing to grade or the workers cannot start."""
     from .sandbox import SandboxError
     from .workers import WarmPool, WorkerError
 
-    if not plan.todo or not use_sandbox:
+    if not todo or not use_sandbox:
         yield None
         return
     try:
-        pool = WarmPool(min(jobs, len(plan.todo)), use_sandbox=True)
+        pool = WarmPool(min(jobs, todo), use_sandbox=True)
         pool.__enter__()
     except (WorkerError, SandboxError, OSError) as e:
         if not args.quiet:
