@@ -57,9 +57,6 @@ SEAL_BYTES = 32
 
 TRACE_SCHEMA = "grader.trace/1"
 MAX_NODES = 20000
-PROBE_FILTERS = (11, 13, 17, 19, 23, 29)
-PROBE_CHANNELS = 31
-PROBE_SIZE = 14
 CONFIG_KEYS = (
     "filters", "kernel_size", "strides", "padding", "activation", "pool_size",
     "rate", "units", "axis", "use_bias", "data_format", "depth_radius", "alpha",
@@ -1536,9 +1533,11 @@ def link_failures(failures: list[dict]) -> list[dict]:
     failing in nine blocks) and link a NameError to the failed statement that
     should have defined the name."""
     out: list[dict] = []
+    first: dict = {}  # (type, line or message) -> the failure kept for it
     for f in failures:
-        key = (f["type"], f["source"]) if f["source"] else (f["type"], f["message"])
-        twin = next((o for o in out if ((o["type"], o["source"]) if o["source"] else (o["type"], o["message"])) == key), None)
+        src = f["source"]  # a dict: {"file", "line"}
+        key = (f["type"], tuple(sorted(src.items()))) if src else (f["type"], f["message"])
+        twin = first.get(key)
         if twin is not None:
             twin["count"] += 1
             twin["names"] |= f["names"]
@@ -1548,6 +1547,7 @@ def link_failures(failures: list[dict]) -> list[dict]:
             continue
         if f["missing"]:
             f["caused_by"] = next((k for k in range(len(out) - 1, -1, -1) if f["missing"] in out[k]["names"]), None)
+        first[key] = f
         out.append(f)
     return out
 
@@ -1779,12 +1779,6 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
     return None, None, candidates
 
 
-def is_functional(model):
-    return hasattr(model, "_functional") and model._functional is not None or (
-        hasattr(model, "_operations") and getattr(model, "inputs", None) is not None
-    )
-
-
 def functional_of(obj):
     """The functional graph behind a model or layer (a Sequential's own), or None."""
     fn = getattr(obj, "_functional", None)
@@ -1823,12 +1817,12 @@ def trace_model(model, tracer: Tracer, req: dict):
     undone = tracer.restore_hooks()
     fn = functional_of(model)
     if fn is not None:
-        if not undone and not tracer.unrecorded(fn):
+        missed = tracer.unrecorded(fn)
+        if not undone and not missed:
             ins = [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)]
             outs = [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
             return ins, outs
-        missed = len(tracer.unrecorded(fn))
-        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone) or f"{missed} calls unrecorded",
+        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone) or f"{len(missed)} calls unrecorded",
                              "source": None})
         ins, outs = retrace_functional(fn, tracer)
         left = tracer.unrecorded(fn)
@@ -1861,15 +1855,8 @@ def input_sources(model, tracer: Tracer):
 
 
 def probe_specs(req: dict) -> list:
-    """The block functions to probe: the request's ``probes``, or GoogLeNet's
-    inception function from the older request form."""
-    if req.get("probes") is not None:
-        return list(req["probes"])
-    sigs = [{"name": "six", "args": list(PROBE_FILTERS), "scalars": True}, {"name": "tuple", "args": [list(PROBE_FILTERS)]}]
-    allowed = req.get("signatures") or ("six", "tuple")
-    return [{"kind": "inception", "names": req.get("inception_names", []),
-             "input_shape": [PROBE_SIZE, PROBE_SIZE, PROBE_CHANNELS],
-             "signatures": [x for x in sigs if x["name"] in allowed]}] if req.get("inception_names") else []
+    """The block functions to probe (the assignment's, see Assignment.probe_specs)."""
+    return list(req.get("probes") or [])
 
 
 def find_function(g: dict, names) -> tuple:
@@ -1899,8 +1886,6 @@ def _scalar_like(params, rest, n) -> bool:
 
 
 def _signature_fits(sig: dict, params, rest) -> bool:
-    import re
-
     args = sig["args"]
     if len(rest) < len(args):
         return False
@@ -1910,12 +1895,11 @@ def _signature_fits(sig: dict, params, rest) -> bool:
     return not sig.get("scalars") or _scalar_like(params, rest, len(args))
 
 
-def run_probe(name, obj, kind, tracer: Tracer, req: dict, spec: dict | None = None):
+def run_probe(name, obj, kind, tracer: Tracer, spec: dict):
     """Call a block function alone on a fresh input with the spec's argument values
     (distinct, so that each filter count names its argument), recording its graph."""
     import keras
 
-    spec = spec or probe_specs(req)[0]
     try:
         target = obj.__init__ if kind == "layer" else obj
         sig = inspect.signature(target)
@@ -1988,7 +1972,7 @@ def run_probes(g: dict, tracer: Tracer, req: dict) -> list:
         try:
             name, obj, kind = find_function(g, spec.get("names") or ())
             if obj is not None:
-                out.append(run_probe(name, obj, kind, tracer, req, spec))
+                out.append(run_probe(name, obj, kind, tracer, spec))
         except Exception as e:
             out.append({"block_kind": spec.get("kind"), "error": {"type": type(e).__name__, "message": str(e)[:2000]}})
     return out

@@ -59,10 +59,14 @@ class Aux:
 class Structure:
     graph: Graph
     spine: list  # Node | Block, from the input to the main output
-    blocks: list
     aux: list = field(default_factory=list)
     main_output: str | None = None
     extra_outputs: list = field(default_factory=list)
+
+    @property
+    def blocks(self) -> list:
+        """The blocks of the spine, in order."""
+        return [x for x in self.spine if isinstance(x, Block)]
 
 
 def _walk(g: Graph, nid: str, limit=12) -> list:
@@ -173,7 +177,7 @@ def structure(g: Graph, merges=("concat",)) -> Structure:
             continue
         aux.append(Aux(attach, list(reversed(nodes)), o))
     aux.sort(key=lambda a: a.attach)
-    return Structure(g, spine, [x for x in spine if isinstance(x, Block)], aux, main, extra)
+    return Structure(g, spine, aux, main, extra)
 
 
 def align(ref: list, stu: list, cost, gap_ref, gap_stu) -> list:

@@ -62,7 +62,6 @@ class ProbeSpec:
     names: tuple  # default function / Layer class names
     input_shape: tuple  # (h, w, c) of the probe's input
     signatures: tuple  # ({"name": "six", "args": [11, 13, ...]}, ...)
-    returns_count: bool = False  # it returns (tensor, filter count)
 
 
 @dataclass(frozen=True)
@@ -90,9 +89,8 @@ class Architecture:
     #: BatchNormalization anywhere is a matter of style (GoogLeNet), or every
     #: BatchNormalization of the reference is part of the network (ResNet, DenseNet)
     norms_are_style: bool = True
-    #: words of the reports: what a block is called, what its configuration is checked against
+    #: words of the reports: what a block is called ("residual block conv4_block6"), the titles of its columns
     block_word: str = "block"
-    table_word: str = "the paper's table"
     column_titles: dict = {}
     messages: dict = {}
 
@@ -197,6 +195,8 @@ class Architecture:
 
     # -- the paper's table -------------------------------------------------------------
     def table(self, assignment=None):
+        """The paper's table: a ``grader.reftable.ReferenceTable``, or a
+        ``reference.paper_table`` table that ``grader reference`` lays out."""
         return None
 
     def message(self, key: str, default: str) -> str:

@@ -89,8 +89,6 @@ class Assignment:
             "input_shape": list(self.input_shape),
             "objects": list(self.objects),
             "builders": list(self.builders),
-            "inception_names": list(self.inception_names),
-            "signatures": list(self.signatures),
             "num_classes": self.num_classes,
             "never_stub": list(self.never_stub),
             "probes": self.probe_specs(),
@@ -107,7 +105,7 @@ class Assignment:
             sigs = list(spec.signatures)
             if spec.kind == "inception":
                 names = names or list(self.inception_names)
-                sigs = [dict(x, scalars=True) if x["name"] == "six" else x for x in sigs if x["name"] in self.signatures]
+                sigs = [x for x in sigs if x["name"] in self.signatures]
             out.append({"kind": spec.kind, "names": list(names or spec.names), "input_shape": list(spec.input_shape),
                         "signatures": sigs})
         return out

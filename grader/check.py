@@ -91,7 +91,7 @@ def _trace_reference(assignment: Assignment) -> graph.Graph:
     sub = Submission("reference", "reference", "py", {"reference_model.py": script.encode()}, "reference_model.py", "")
     env_path = str(REPO_ROOT)
     res = trace.run_trace(sub, assignment, use_sandbox=False, timeout_s=max(120.0, assignment.timeout_s),
-                          extra_request={"objects": ["model"], "builders": [], "inception_names": [], "probes": [],
+                          extra_request={"objects": ["model"], "builders": [], "probes": [],
                                          "task": None, "sys_path": [env_path]})
     if res.status != "ok" or res.trace is None:
         raise ReferenceError(f"could not build the reference model ({res.status}: {res.detail or res.stderr[-2000:]})")
@@ -152,15 +152,11 @@ def _source_of(sub: Submission):
 
 def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                  commit: dict | None = None) -> Report:
-    source_of = _source_of(sub)
     t = res.trace or {}
     status = res.status
     student = None
     probe_graphs = []
     invalid = None
-    error = t.get("error")
-    if error and error.get("cause"):
-        error = explain_error(error, source_of)
     if status in ("ok", "failed") and t.get("graph") is not None:
         try:
             student = graph.build(t["graph"], partial=bool(t["graph"].get("partial")))
@@ -177,9 +173,7 @@ def _src_tuple(src):
     return (src["file"], src["line"]) if isinstance(src, dict) and src.get("file") else None
 
 
-def probes_of(t: dict) -> list:
-    """The trace's probes of block functions (older traces: one, ``probe``)."""
-    return list(t.get("probes") or ([t["probe"]] if t.get("probe") else []))
+probes_of = trace.probes_of
 
 
 def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
@@ -273,20 +267,6 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
 
 def _src_of(source_of, src: dict | None):
     return source_of((src["file"], src["line"])) if src else None
-
-
-def explain_error(error: dict, source_of) -> dict:
-    """The trace's build error with its cause spelled out: a package that is not
-    installed and that the model used, or a failed statement (an import) that
-    should have defined a name the model uses."""
-    cause = error["cause"]
-    used = _src_of(source_of, cause.get("source") if cause["kind"] == "standin" else cause.get("used"))
-    if cause["kind"] == "standin":
-        msg = (f"`{cause['module']}` is not installed where the grader runs; "
-               f"the model used `{cause['name']}` at {dg.where(used)}")
-        return {**error, "type": "ModuleNotFoundError", "message": msg, "module": None}
-    msg = f"{dg._first_line(cause['message'])}; the model uses `{cause['name']}` at {dg.where(used)}"
-    return {**error, "type": cause["type"], "message": msg}
 
 
 def _explained_build(findings: list, error: dict, source_of):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .align import SKIPPABLE, Block, Structure, align, match_branches, structure
 from .assignment import Assignment
 from .graph import Graph, Node
-from .report import BranchLayer, LayerRow
+from .report import FATAL, BranchLayer, LayerRow
 from .report import Block as BlockRow
 
 # -- messages (msgids of the message catalog; see grader/locale) -----------------------------
@@ -231,8 +231,6 @@ class PartMap:
     block its configuration, a fault of the block function the module; the
     auxiliary heads, the total."""
 
-    FATAL = ("build_error", "timeout", "memory_limit", "no_model")
-
     def __init__(self, names: Naming):
         self.names = names
         arch = names.arch
@@ -241,20 +239,22 @@ class PartMap:
         at = [i for i, it in enumerate(R.spine) if isinstance(it, Block)]
         first, last = (at[0], at[-1]) if at else (len(R.spine), len(R.spine))
         self.where = {}
+        self.stage = {}  # a reference layer of the spine (by id) -> stem, layout or head
         for i, it in enumerate(R.spine):
             if isinstance(it, Block):
                 self.where[names.bloc(it)] = "layout"
                 for _, n in names.inner(it):
                     self.where[names.loc(n)] = "config"
             else:
-                self.where[names.loc(it)] = "stem" if i < first else ("head" if i > last else "layout")
+                self.stage[it.id] = "stem" if i < first else ("head" if i > last else "layout")
+                self.where[names.loc(it)] = self.stage[it.id]
         self.where["data"] = "layout"
         self.where["total"] = "params"
         self.where["return"] = "returns"
         self.extra_aux = {arch.aux_name(k) for k in range(4)}
 
     def role(self, code: str, location: str) -> str:
-        if code in self.FATAL:
+        if code in FATAL:
             return "layout"
         if location in self.where:
             return self.where[location]
@@ -424,6 +424,7 @@ class _Diagnoser:
         self.findings: list[F] = []
         self.R = structure(ref, self.arch.merge_ops)
         self.names = Naming(self.arch, self.R)
+        self.parts = PartMap(self.names)
         self._ref_blocks = {id(b) for b in self.R.blocks}
 
     # -- comparing structure --------------------------------------------------------------
@@ -496,7 +497,7 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
             src = note.get("source")
             d.add("training_skipped", "info", "data", M_SKIPPED, {}, None, note.get("call"),
                   source=(src["file"], src["line"]) if src else None, order=1e9)
-    parts = PartMap(d.names)
+    parts = d.parts
     _tolerance_notes(d, notes or ())
     if student is None or not student.nodes:
         # nothing was built (or the trace was rejected): every element is missing
@@ -898,15 +899,13 @@ class _Context:
         from .score import Element
 
         R, d, names = self.R, self.d, self.d.names
-        part = {p.role: p.name for p in d.arch.parts}
+        part = d.parts.part
         E = []
-        blocks_at = [i for i, it in enumerate(R.spine) if isinstance(it, Block)]
-        first, last = (blocks_at[0], blocks_at[-1]) if blocks_at else (len(R.spine), len(R.spine))
         allowed = {f.location for f in d.findings if f.code == "norm_type" and f.severity != "error"}
         for i, it in enumerate(R.spine):
             if isinstance(it, Block) or it.op == "input" or it.op in SKIPPABLE:
                 continue
-            role = "stem" if i < first else ("head" if i > last else "layout")
+            role = d.parts.stage[it.id]
             if role not in part:
                 continue
             loc = names.loc(it)
@@ -1092,11 +1091,8 @@ class _Context:
                     if code == "strides":
                         a = {"detail": "the branch's map no longer matches the others"}
                     at_role = role
-                    if a.get("at"):  # the BatchNormalization folded into this convolution, by its own role
-                        at = d.arch.display_name(a["at"])
-                        bl = self.d.names.bloc(rb)
-                        at_role = at[len(bl):].lstrip("/_") if at.startswith(bl) else role
-                        a = {k: v for k, v in a.items() if k != "at"}
+                    if a.get("at"):
+                        _, at_role, a = self._folded(self.d.names.bloc(rb), role, a)
                     f = d.add(code, sev, f"{kind}/{at_role}", tmpl, a, exp, act, node=sn, order=order_base)
                     roots[(kind, code, at_role)] = f
             order_base += 1
@@ -1157,7 +1153,6 @@ class _Context:
         d, names = self.d, self.d.names
         matched = [(rb, self.block_match[rb.id]) for rb in self.R.blocks if rb.id in self.block_match]
         cands = []
-        self.kind_of_bloc = {names.bloc(rb): names.kind(rb) for rb in self.R.blocks}
         self.loc_of_role = {(names.bloc(rb), r): names.loc(n) for rb in self.R.blocks for r, n in names.inner(rb)}
         self.branch_len = {(names.bloc(rb), r): len(br) for rb in self.R.blocks for br in names.roles(rb) for r, _ in br}
         for rb, sb in matched:
@@ -1204,7 +1199,7 @@ class _Context:
             n_blocks[names.kind(rb)] = n_blocks.get(names.kind(rb), 0) + 1
         groups: dict = {}
         for c in cands:
-            groups.setdefault((self.kind_of_bloc[c[0]], c[1], c[2], _hashable(c[3])), []).append(c)
+            groups.setdefault((names.kind(names.block_of(c[0])), c[1], c[2], _hashable(c[3])), []).append(c)
         handled = set()
         # explained by a function-level root from the probe
         for key, items in groups.items():
@@ -1248,7 +1243,7 @@ class _Context:
             if code in ("filters", "strides") and same in given:
                 self._consequence_of(given[same], c)
                 continue
-            kind = self.kind_of_bloc[bloc]
+            kind = names.kind(names.block_of(bloc))
             src = _distinguishing_frame(sn, [self.match.get(rn.id) for rb2 in self.R.blocks if names.kind(rb2) == kind
                                              for r2, rn in names.inner(rb2) if r2 == role])
             args = dict(a)
@@ -1279,12 +1274,8 @@ class _Context:
             self.match[rn.id] = sn
             for code, sev, tmpl, a, exp, act in self.d.cmp(rn, sn):
                 if a.get("at"):
-                    # a finding about the BatchNormalization folded into this convolution:
-                    # its own role in the block (0_bn), its own name
-                    at = self.d.arch.display_name(a["at"])
-                    role_here = at[len(bloc):].lstrip("/_") if at.startswith(bloc) else role
+                    at, role_here, a = self._folded(bloc, role, a)
                     self.loc_of_role[(bloc, role_here)] = at
-                    a = {k: v for k, v in a.items() if k != "at"}
                     out.append((bloc, code, role_here, act, a, exp, act, sn, tmpl, sev))
                     continue
                 key = act
@@ -1297,6 +1288,13 @@ class _Context:
                     a = {"detail": "the block's output map and every later one change size"}
                 out.append((bloc, code, role, key, a, exp, act, sn, tmpl, sev))
         return out
+
+    def _folded(self, bloc: str, role: str, a: dict):
+        """A finding about the BatchNormalization folded into a convolution (an
+        ``at`` in its args) is at that BatchNormalization: (its location, its own
+        role in the block (0_bn), the args without ``at``)."""
+        at = self.d.arch.display_name(a["at"])
+        return at, (at[len(bloc):].lstrip("/_") if at.startswith(bloc) else role), {k: v for k, v in a.items() if k != "at"}
 
     def _block_loc(self, bloc: str, role: str) -> str:
         return self.loc_of_role.get((bloc, role), f"{bloc}/{role}")

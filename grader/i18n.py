@@ -140,18 +140,6 @@ def translate_finding(finding, lang: str | None = "en", locale_dir: str | os.Pat
         return finding.message
 
 
-def translate_template(template: str | None, args: dict, english: str, lang: str | None = "en",
-                       locale_dir: str | os.PathLike | None = None) -> str:
-    """Any msgid with ``str.format`` arguments in ``lang`` (the English text when untranslated)."""
-    if not template or normalize_lang(lang, locale_dir) == SOURCE_LANGUAGE:
-        return english
-    text = lookup(get_translations(lang, locale_dir), template)
-    try:
-        return text.format(**args) if text else english
-    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
-        return english
-
-
 def translate_part_summary(part, lang: str | None = "en", locale_dir: str | os.PathLike | None = None) -> str:
     """How a rubric part was earned (``Part.summary``) in ``lang``: its template and
     extra clauses looked up, with the unit words translated too."""

@@ -5,9 +5,9 @@ A :class:`ReferenceTable` is generic: columns (with a priority that says which
 to drop first when the width is short), rows of cell texts, a note per row,
 and totals.  :func:`render_text` lays it out for a terminal or a pipe; the JSON
 of ``--json`` is :meth:`ReferenceTable.to_json`.  What is specific to one
-architecture is only the adapter that builds the table (:func:`googlenet_table`
-for the paper's Table 1); another architecture adds its own adapter and the CLI
-picks it, the renderer stays as it is.
+architecture is only the adapter that builds the table, its ``table()``
+(:func:`googlenet_table` for GoogLeNet's Table 1, :func:`paper_table` for the
+rows of a ``reference.paper_table``); the renderer stays as it is.
 
 Nothing here imports TensorFlow at import time; the adapters build the reference
 model, so the CLI calls them inside :func:`grader.tfenv.native_stderr_filtered`.
@@ -256,7 +256,10 @@ def paper_table(t) -> ReferenceTable:
 
 def reference_table(assignment=None) -> ReferenceTable:
     """The paper's table of ``assignment``'s architecture (GoogLeNet's Table 1 by
-    default), printed beside what its reference computes."""
-    if assignment is None or assignment.architecture == "googlenet":
-        return googlenet_table()
-    return paper_table(assignment.arch.table(assignment))
+    default), printed beside what its reference computes: the architecture's
+    ``table()``, laid out here when it gives the rows of a ``reference.paper_table``."""
+    from .arch import get
+
+    arch = assignment.arch if assignment is not None else get("googlenet")
+    t = arch.table(assignment)
+    return t if isinstance(t, ReferenceTable) else paper_table(t)

@@ -26,6 +26,8 @@ CODES = (
     "activation_order",
 )
 SEVERITIES = ("error", "warning", "info")
+#: The codes of a submission that could not be graded at all (its model was never built).
+FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,11 @@ built scores 0.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from .assignment import Assignment
-from .report import Part
+from .report import FATAL, Part
 
-FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 #: Codes that say an element is not there at all.
 MISSING_CODES = ("layer_missing", "branch_missing", "aux_missing")
 #: Findings that are by nature consequences of a fault elsewhere: they never
@@ -114,21 +112,18 @@ def score(findings, elements, assignment: Assignment, *, failed: bool, part_of) 
     # blocks are k/n of the part (a projection block has a layer more than an
     # identity block)
     group_total: dict = {}
-    groups_in: dict = {}
     for e in elements:
         if e.group:
             group_total[(e.part, e.group)] = group_total.get((e.part, e.group), 0.0) + kind_weight(e)
-            groups_in.setdefault(e.part, set()).add(e.group)
 
     def w(e):
         if e.group and group_total.get((e.part, e.group)):
             return kind_weight(e) / group_total[(e.part, e.group)]
         return kind_weight(e)
 
-    coverage = {}
-    for name, es in by_part.items():
-        total = sum(w(e) for e in es)
-        coverage[name] = sum(w(e) for e in es if e.present) / total if total > 0 else 1.0
+    part_total = {name: sum(w(e) for e in es) for name, es in by_part.items()}
+    coverage = {name: sum(w(e) for e in es if e.present) / part_total[name] if part_total[name] > 0 else 1.0
+                for name, es in by_part.items()}
     body = [n for n in PARTS if n not in assignment.dependent_parts]
     body_points = sum(points[n] for n in body)
     body_cov = sum(points[n] * coverage[n] for n in body) / body_points if body_points > 0 else 1.0
@@ -136,7 +131,7 @@ def score(findings, elements, assignment: Assignment, *, failed: bool, part_of) 
     credit = {n: points[n] * gate[n] * coverage[n] for n in PARTS}
 
     def elem_credit(e):
-        total = sum(w(x) for x in by_part[e.part])
+        total = part_total[e.part]
         return points[e.part] * gate[e.part] * w(e) / total if total > 0 else 0.0
 
     parts_of = [part_of(f.code, f.location) for f in findings]

@@ -167,11 +167,15 @@ def _check_numbers(v, what):
         raise TraceInvalid(f"malformed {what}")
 
 
+def probes_of(t: dict) -> list:
+    """The trace's probes of block functions (older traces: one, ``probe``)."""
+    return list(t.get("probes") or ([t["probe"]] if t.get("probe") else []))
+
+
 def _graphs(doc: dict):
-    """("graph" | "probe", graph) of every graph a trace holds."""
+    """("graph" | "probe", graph) of every graph a (validated) trace holds."""
     yield "graph", doc.get("graph")
-    probes = doc.get("probes")
-    for g in (probes if isinstance(probes, list) else [doc.get("probe")]):
+    for g in probes_of(doc):
         yield "probe", g
 
 

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from grader.report import Finding, Report, Source
+from grader.report import FATAL, Finding, Report, Source
 
 __all__ = [
     "all_consequences",
@@ -29,9 +29,6 @@ __all__ = [
     "gitlab_codequality_json",
     "repo_path",
 ]
-
-#: Codes that mean "nothing could be graded": GitLab severity ``critical``.
-FATAL_CODES = frozenset({"build_error", "timeout", "memory_limit", "no_model"})
 
 _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 _GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
@@ -110,7 +107,7 @@ def _error_finding(report: Report) -> Finding | None:
     """A synthetic root for a failed build that has no finding of its own."""
     if report.status != "failed" or not report.error:
         return None
-    if any(f.code in FATAL_CODES for f in report.roots()):
+    if any(f.code in FATAL for f in report.roots()):
         return None
     err = report.error
     kind = err.get("type") or "build_error"
@@ -323,7 +320,7 @@ def gitlab_codequality(report: Report, *, repo_root: Path, submission_root: Path
         if n:  # the same code at the same place twice: keep fingerprints unique
             key += f"\x1f{n}"
         if f.severity == "error":
-            severity = "critical" if f.code in FATAL_CODES else "major"
+            severity = "critical" if f.code in FATAL else "major"  # nothing could be graded
         else:
             severity = _GITLAB_SEVERITY.get(f.severity, "info")
         entries.append(

@@ -27,6 +27,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import i18n
+from ..report import FATAL
 
 __all__ = ["render_index", "histogram", "part_chart"]
 
@@ -35,8 +36,6 @@ _SEV_RANK = {"error": 0, "warning": 1, "info": 2}
 TOP_FINDINGS = 25
 #: Collection statuses that are not failures.
 COLLECT_OK = ("ok", "late")
-#: Codes of a submission that could not be graded at all.
-FATAL = ("build_error", "timeout", "memory_limit", "no_model")
 
 
 @lru_cache(maxsize=16)

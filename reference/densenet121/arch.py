@@ -59,17 +59,16 @@ class DenseNet121(Architecture):
                   "get_model"),
     )
     function_kinds = ("dense_block",)
-    merge_ops = ("concat",)
     norms_are_style = False
     block_word = "dense layer"
-    table_word = "Table 1"
+    column_titles = {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}
     options = {"growth_rate": int, "compression": float, "stem": ("conv_bn_relu", "bn_relu_conv"),
                "final_bn_relu": bool, "use_bias": bool}
     probes = (
-        ProbeSpec("dense_block", ("dense_block",), (8, 8, DENSE_PROBE[0]), ({"name": "holberton", "args": DENSE_PROBE},),
-                  returns_count=True),
+        # both return (tensor, new filter count): see expected_count
+        ProbeSpec("dense_block", ("dense_block",), (8, 8, DENSE_PROBE[0]), ({"name": "holberton", "args": DENSE_PROBE},)),
         ProbeSpec("transition_layer", ("transition_layer", "transition_block", "transition"), (8, 8, TRANSITION_PROBE[0]),
-                  ({"name": "holberton", "args": TRANSITION_PROBE},), returns_count=True),
+                  ({"name": "holberton", "args": TRANSITION_PROBE},)),
     )
 
     # -- the reference ---------------------------------------------------------------
@@ -101,13 +100,10 @@ class DenseNet121(Architecture):
     def block_kind(self, block, roles) -> str:
         return "dense_block"
 
-    def block_name(self, location: str) -> str:
-        return f"dense layer {location}"
-
     def columns(self, block, roles=None) -> dict:
         """The filters of a dense layer's 1x1 (4k) and 3x3 (k) convolutions."""
         if roles is not None:
-            return {role: n.a("filters") for br in roles for role, n in br if n.op == "conv"}
+            return super().columns(block, roles)
         convs = [n for n in new_features(block) if n.op == "conv"]
         return {role: n.a("filters") for role, n in zip(("1_conv", "2_conv"), convs)}
 
@@ -131,9 +127,7 @@ class DenseNet121(Architecture):
                     spine[j + 1:i + 1] = [Block(it, spine[j].exit_id, [[], chain], [], {"drops_input": True})]
                     i = j + 1
             i += 1
-        if spine != S.spine:
-            S.spine = spine
-            S.blocks = [x for x in spine if isinstance(x, Block)]
+        S.spine = spine
         return S
 
     def block_faults(self, kind: str, bloc: str, faults: list, block=None) -> list:
@@ -166,9 +160,6 @@ class DenseNet121(Architecture):
 
     def templates(self) -> list:
         return [M_GROWTH, M_POST_ACTIVATION, M_DROPS_INPUT]
-
-    def column_title(self, column: str) -> str:
-        return {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}.get(column, column)
 
     # -- the block functions -------------------------------------------------------------
     def _names(self, probe: dict) -> list:

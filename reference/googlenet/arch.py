@@ -44,13 +44,13 @@ class GoogLeNet(Architecture):
         builders=("build_model", "GoogLeNet", "googlenet"),
     )
     function_kinds = ("inception",)
-    norms_are_style = True
     block_word = "inception block"
-    table_word = "Table 1"
     column_titles = COLUMN_TITLES
     probes = (
         ProbeSpec("inception", ("inception", "inception_module", "inception_block"), PROBE_SHAPE,
-                  ({"name": "six", "args": list(PROBE_FILTERS)}, {"name": "tuple", "args": [list(PROBE_FILTERS)]})),
+                  # six separate counts must be numbers (not six tensors, not six lists)
+                  ({"name": "six", "args": list(PROBE_FILTERS), "scalars": True},
+                   {"name": "tuple", "args": [list(PROBE_FILTERS)]})),
     )
     messages = {
         "no_branches": "{location}: your inception function builds {actual} and no parallel branches; the paper's "
@@ -116,9 +116,9 @@ class GoogLeNet(Architecture):
         return args[COLUMNS.index(role)] if role in COLUMNS and len(args) == len(COLUMNS) else None
 
     def table(self, assignment=None):
-        from reference.table1 import table_rows
+        from grader.reftable import googlenet_table
 
-        return table_rows()
+        return googlenet_table()
 
 
 ARCHITECTURE = GoogLeNet()

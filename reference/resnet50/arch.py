@@ -61,7 +61,7 @@ class ResNet50(Architecture):
     merge_ops = ("add",)
     norms_are_style = False
     block_word = "residual block"
-    table_word = "Table 1"
+    column_titles = {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}
     options = {"stride_on": STRIDE_PLACEMENTS}
     probes = (
         ProbeSpec("identity_block", ("identity_block",), (8, 8, PROBE_FILTERS[2]),
@@ -72,7 +72,6 @@ class ResNet50(Architecture):
                     "args": [3, PROBE_FILTERS, 2]},
                    {"name": "tuple", "args": [PROBE_FILTERS, 2]})),
     )
-    messages = {}
 
     # -- the reference ---------------------------------------------------------------
     def reference_script(self, assignment) -> str:
@@ -101,9 +100,6 @@ class ResNet50(Architecture):
     def block_kind(self, block, roles) -> str:
         _, shortcut = main_and_shortcut(block)
         return "projection_block" if shortcut else "identity_block"
-
-    def block_name(self, location: str) -> str:
-        return f"residual block {location}"
 
     def columns(self, block, roles=None) -> dict:
         """The filters of the main path's three convolutions and of the shortcut's."""
@@ -144,9 +140,7 @@ class ResNet50(Architecture):
                           else spine[k - 1 - len(convs)].exit_id, [[], main], list(it.tail),
                           {"shortcut_from": source})
             spine[k - len(convs):k + 1] = [block]
-        if spine != S.spine:
-            S.spine = spine
-            S.blocks = [x for x in spine if isinstance(x, Block)]
+        S.spine = spine
         return S
 
     def block_faults(self, kind: str, bloc: str, faults: list, block=None) -> list:
@@ -184,9 +178,6 @@ class ResNet50(Architecture):
 
     def templates(self) -> list:
         return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION]
-
-    def column_title(self, column: str) -> str:
-        return {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}.get(column, column)
 
     # -- the block functions -------------------------------------------------------------
     def _filters_args(self, probe: dict) -> list:
