@@ -10,7 +10,7 @@ JOBS    ?= 2
 # [cpu]: a fresh venv has no TensorFlow, so it takes the extra that brings one
 # (tensorflow-cpu on Linux x86-64, tensorflow elsewhere). The uninstall drops
 # this project's former distribution name from a venv made before the rename.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip uninstall -q -y grader >/dev/null 2>&1 || true

@@ -1,18 +1,33 @@
-"""grader: an autograder for GoogLeNet (Inception v1) assignments in Keras.
+"""grader: an autograder for deep-CNN architecture assignments in Keras
+(GoogLeNet, ResNet-50, DenseNet-121).
 
 In a notebook: ``import grader; grader.check()`` grades the notebook as it stands
 (see :mod:`grader.notebook`).  Importing the package is cheap: it imports
 neither TensorFlow nor the grading machinery until ``grader.check`` is used.
 """
 
-__version__ = "0.1.0"
+import importlib
+import types
+
+from ._version import __version__
+
+__all__ = ["__version__", "check"]
+
+
+class _CheckModule(types.ModuleType):
+    """``grader.check`` is the grading module (``grader/check.py``: ``check.grade``)
+    and, called, the notebook check :func:`grader.notebook.check`, the name students
+    know from other autograders.  The call is wired here, at the package root, so
+    that the grading module never imports the notebook module that imports it."""
+
+    def __call__(self, *args, **kwargs):
+        return importlib.import_module(".notebook", __name__).check(*args, **kwargs)
 
 
 def __getattr__(name):
-    # grader.check: the grading module, callable as the notebook check
-    # (grader/check.py); imported on first use only
+    # grader.check: imported on first use only
     if name == "check":
-        import importlib
-
-        return importlib.import_module(".check", __name__)
+        module = importlib.import_module(".check", __name__)
+        module.__class__ = _CheckModule
+        return module
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,8 @@ The engine (tracing, the canonical graph, block and spine discovery,
 alignment, root causes, scoring, rendering) knows graphs, merge blocks (a
 ``Concatenate`` or an ``Add`` of branches that start from one tensor), spines
 and side heads. Everything that belongs to one architecture lives in its
-folder under ``reference/`` (``reference/googlenet/``, ``reference/resnet50/``,
-...), whose ``__init__`` exposes ``ARCHITECTURE``, an :class:`Architecture`:
+package under ``grader/architectures/`` (``googlenet/``, ``resnet50/``,
+``densenet121/``), whose ``arch`` module exposes ``ARCHITECTURE``, an :class:`Architecture`:
 
 - how to build its reference in the tracing child (``reference_script``);
 - its location names (read from the reference's layer names: ``location``);
@@ -19,7 +19,8 @@ folder under ``reference/`` (``reference/googlenet/``, ``reference/resnet50/``,
 - its paper table for ``grader reference`` (``table``), its messages.
 
 An assignment file names its architecture (``[assignment] architecture``); a
-new architecture is a new folder, never a change to the engine.
+new architecture is a new package there, never a change to the engine; the
+assignment files stay in the repository's ``reference/`` folder.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ class Architecture:
     # -- the paper's table -------------------------------------------------------------
     def table(self, assignment=None):
         """The paper's table: a ``grader.reftable.ReferenceTable``, or a
-        ``reference.paper_table`` table that ``grader reference`` lays out."""
+        ``grader.architectures.paper_table`` table that ``grader reference`` lays out."""
         return None
 
     def message(self, key: str, default: str) -> str:
@@ -211,16 +212,16 @@ class ArchitectureError(ValueError):
 
 
 def get(name: str) -> Architecture:
-    """The architecture of ``reference/<name>/`` (its ``ARCHITECTURE``)."""
+    """The architecture of ``grader/architectures/<name>/`` (its ``ARCHITECTURE``)."""
     if name not in _CACHE:
         if not name.isidentifier():
             raise ArchitectureError(f"not an architecture name: {name!r}")
         try:
-            mod = importlib.import_module(f"reference.{name}.arch")
+            mod = importlib.import_module(f"grader.architectures.{name}.arch")
         except ModuleNotFoundError as e:
-            raise ArchitectureError(f"unknown architecture {name!r}: there is no reference/{name}/arch.py ({e})") from None
+            raise ArchitectureError(f"unknown architecture {name!r}: there is no grader/architectures/{name}/arch.py ({e})") from None
         arch = getattr(mod, "ARCHITECTURE", None)
         if not isinstance(arch, Architecture):
-            raise ArchitectureError(f"reference/{name}/arch.py defines no ARCHITECTURE")
+            raise ArchitectureError(f"grader/architectures/{name}/arch.py defines no ARCHITECTURE")
         _CACHE[name] = arch
     return _CACHE[name]

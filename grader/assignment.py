@@ -21,7 +21,12 @@ from .arch import ArchitectureError
 from .arch import get as get_architecture
 from .report import CODES, SEVERITIES
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
+_HERE = Path(__file__).resolve().parent
+#: The assignment files: the repository's ``reference/`` folder, which the wheel
+#: installs as ``grader/assignments/`` (``[tool.setuptools] package-dir``), so
+#: that nothing but ``grader`` lands at the top of site-packages.
+REFERENCE_DIR = next((d for d in (_HERE / "assignments", _HERE.parent / "reference")
+                      if (d / "assignment.toml").is_file()), _HERE.parent / "reference")
 DEFAULT_PATH = REFERENCE_DIR / "assignment.toml"
 VARIANT_PATH = REFERENCE_DIR / "assignment_variant.toml"
 
@@ -60,7 +65,7 @@ class Assignment:
     substitutions: dict = field(default_factory=dict)
     weights: dict = field(default_factory=dict)  # part -> element kind -> weight (default 1)
     dependent_parts: tuple = ("aux", "head", "params")  # credited in proportion to the body that is there
-    architecture: str = "googlenet"  # the folder of reference/ that knows it
+    architecture: str = "googlenet"  # the package of grader/architectures/ that knows it
 
     @property
     def arch(self):

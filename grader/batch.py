@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from ._version import __version__
 from .fsutil import write_atomic
 
 __all__ = [

@@ -4,9 +4,9 @@ The reference graph is traced once and cached on disk, keyed by the grader's
 version, the TensorFlow and Keras versions, the assignment file and the
 reference's own source, so a self-check never rebuilds it.
 
-Called, this module is the notebook check: ``grader.check()`` in Jupyter runs
-:func:`grader.notebook.check` (the name is the one students know from other
-graders; the module keeps its functions, ``grader.check.grade`` etc.).
+Reached as ``grader.check``, this module is also callable: ``grader.check()`` in
+Jupyter runs :func:`grader.notebook.check` (wired in ``grader/__init__.py``, so
+that this module does not import the notebook module, which imports it).
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import hashlib
 import json
 import os
 import re
-import sys
 import time
-import types
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, diagnose as dg, graph, trace
+from . import diagnose as dg, graph, trace
+from ._version import __version__
 from .assignment import Assignment
 from .report import Finding, ModelOrigin, ModelSummary, Report, SubmissionInfo
 from .score import score
@@ -365,15 +364,3 @@ def _failed_report(path, assignment: Assignment, ref: graph.Graph, code: str, me
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), assignment=assignment.name,
         duration_s=round(time.time() - t0, 3), error={"type": "LoadError", "message": message, "source": None},
     )
-
-
-class _CheckModule(types.ModuleType):
-    """``grader.check`` is this module and, called, :func:`grader.notebook.check`."""
-
-    def __call__(self, *args, **kwargs):
-        from .notebook import check as notebook_check
-
-        return notebook_check(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CheckModule

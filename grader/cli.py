@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, tfenv
+from . import tfenv
+from ._version import __version__
 from .assignment import AssignmentError
 from .dist import CPU_EXTRA, DISTRIBUTION
 from .assignment import load as load_assignment

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from . import __version__
+from ._version import __version__
 
 __all__ = [
     "CPU_EXTRA",
@@ -46,8 +46,11 @@ __all__ = [
 
 DISTRIBUTION = "keras-arch-grader"
 CPU_EXTRA = "cpu"
-#: The top-level packages of the distribution (``[tool.setuptools.packages.find]``).
-PACKAGES = ("grader", "reference")
+#: The top-level packages of the distribution: only ``grader`` (setup.py).
+PACKAGES = ("grader",)
+#: The folders of the source tree a wheel is built from: the package, and the
+#: assignment files it installs as ``grader/assignments/``.
+SOURCE_FOLDERS = ("grader", "reference")
 #: The unrelated project that owns this name on PyPI.
 FOREIGN_NAMES = ("grader",)
 
@@ -159,8 +162,8 @@ def _from_source(src: Path) -> Wheel:
         for name in ("pyproject.toml", "README.md", "setup.cfg", "setup.py", "LICENSE", "LICENSE.txt"):
             if (src / name).is_file():
                 shutil.copy2(src / name, tree / name)
-        for pkg in PACKAGES:
-            shutil.copytree(src / pkg, tree / pkg, ignore=junk)
+        for folder in SOURCE_FOLDERS:
+            shutil.copytree(src / folder, tree / folder, ignore=junk)
         out = Path(tmp) / "wheel"
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(tree)]
         try:

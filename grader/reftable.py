@@ -7,7 +7,7 @@ and totals.  :func:`render_text` lays it out for a terminal or a pipe; the JSON
 of ``--json`` is :meth:`ReferenceTable.to_json`.  What is specific to one
 architecture is only the adapter that builds the table, its ``table()``
 (:func:`googlenet_table` for GoogLeNet's Table 1, :func:`paper_table` for the
-rows of a ``reference.paper_table``); the renderer stays as it is.
+rows of a ``grader.architectures.paper_table``); the renderer stays as it is.
 
 Nothing here imports TensorFlow at import time; the adapters build the reference
 model, so the CLI calls them inside :func:`grader.tfenv.native_stderr_filtered`.
@@ -173,8 +173,8 @@ def googlenet_table() -> ReferenceTable:
     """The paper's Table 1 as printed and as the reference model computes it, with
     the totals: parameters (biases included) with and without the auxiliary heads,
     and the multiply-adds of the rows.  Builds the reference model (TensorFlow)."""
-    from reference.googlenet import build_googlenet
-    from reference.table1 import FILTER_COLUMNS, parse_figure, reference_model, table_rows
+    from grader.architectures.googlenet import build_googlenet
+    from grader.architectures.googlenet.table1 import FILTER_COLUMNS, parse_figure, reference_model, table_rows
 
     rows = table_rows()
     without_aux = int(reference_model().count_params())
@@ -224,7 +224,7 @@ def googlenet_table() -> ReferenceTable:
 
 
 def paper_table(t) -> ReferenceTable:
-    """Any architecture's paper table (``reference.paper_table.PaperTable``: rows of
+    """Any architecture's paper table (``grader.architectures.paper_table.PaperTable``: rows of
     printed and computed figures, and totals) as a table to render."""
     # what the paper prints first; the computed figures as the width allows
     priority = {"layer_name": 0, "output_size": 0, "content": 0, "params": 1, "mult_adds": 2, "computed_content": 3,
@@ -257,7 +257,7 @@ def paper_table(t) -> ReferenceTable:
 def reference_table(assignment=None) -> ReferenceTable:
     """The paper's table of ``assignment``'s architecture (GoogLeNet's Table 1 by
     default), printed beside what its reference computes: the architecture's
-    ``table()``, laid out here when it gives the rows of a ``reference.paper_table``."""
+    ``table()``, laid out here when it gives the rows of a ``grader.architectures.paper_table``."""
     from .arch import get
 
     arch = assignment.arch if assignment is not None else get("googlenet")

@@ -201,7 +201,7 @@ class Report:
     duration_s: float | None = None
     sandboxed: bool | None = None
     error: dict | None = None  # {"type", "message", "source"} when the build failed
-    architecture: str = "googlenet"  # the reference/ folder the assignment grades against
+    architecture: str = "googlenet"  # the grader/architectures/ package the assignment grades against
     stdout: str = ""
     stderr: str = ""
     schema: str = SCHEMA

@@ -76,7 +76,7 @@ prob,softmax,,1×1×1000,0,,,,,,,,,
 
 
 def table1() -> list[dict]:
-    rows = load_table1(ROOT / "reference" / "table1.csv") if (ROOT / "reference" / "table1.csv").is_file() else None
+    rows = load_table1(ROOT / "grader" / "architectures" / "googlenet" / "table1.csv") if (ROOT / "grader" / "architectures" / "googlenet" / "table1.csv").is_file() else None
     return rows or [dict(r) for r in csv.DictReader(io.StringIO(INLINE_TABLE1))]
 
 
@@ -666,7 +666,7 @@ def _diagnosis_templates() -> list:
     from grader.arch import get
 
     out = [v for k, v in vars(diagnose).items() if k.startswith("M_") and isinstance(v, str)]
-    for folder in sorted((ROOT / "reference").iterdir()):
+    for folder in sorted((ROOT / "grader" / "architectures").iterdir()):
         if (folder / "arch.py").is_file():
             out += get(folder.name).templates()  # each architecture's own messages
     return out
@@ -700,7 +700,7 @@ def _ui_msgids() -> set:
     # the rubric's part titles and the units their summaries count, of every architecture
     from grader.arch import get
 
-    for folder in sorted((ROOT / "reference").iterdir()):
+    for folder in sorted((ROOT / "grader" / "architectures").iterdir()):
         if (folder / "arch.py").is_file():
             for p in get(folder.name).parts:
                 ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
@@ -871,7 +871,7 @@ def test_default_table1_and_odd_languages():
     rep = correct_report()
     text = render_html(rep)  # Table 1 from the reference package when it is there
     sec = texts(parse(text).find(".//section[@id='table1']"))
-    if (ROOT / "reference" / "table1.csv").is_file():
+    if (ROOT / "grader" / "architectures" / "googlenet" / "table1.csv").is_file():
         assert "inception (3a)" in sec and "not available" not in sec
     else:
         assert "not available" in sec

@@ -97,6 +97,13 @@ def test_fresh_venv_from_the_gradescope_zip_on_top_of_tensorflow(tmp_path):
     wheels = sorted(src.glob("*.whl"))
     assert [w.name for w in wheels] == [f"keras_arch_grader-{__version__}-py3-none-any.whl"]
     wheel = wheels[0]
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    # only `grader` at the top of site-packages: the architectures and the assignment
+    # files install inside it (no generic `reference` package to shadow a course's own)
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"grader"}
+    assert {"grader/architectures/googlenet/model.py", "grader/architectures/googlenet/table1.csv",
+            "grader/assignments/assignment.toml", "grader/assignments/resnet50.toml"} <= set(names)
     for script in ("setup.sh", "run_autograder"):
         (src / script).chmod(0o755)
         assert "pip install grader" not in (src / script).read_text()

@@ -11,14 +11,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from reference.googlenet import (  # noqa: E402
+from grader.architectures.googlenet import (  # noqa: E402
     INCEPTION_BLOCKS,
     LocalResponseNormalization,
     build_googlenet,
     caffe_to_keras,
     keras_to_caffe,
 )
-from reference.table1 import (  # noqa: E402
+from grader.architectures.googlenet.table1 import (  # noqa: E402
     COLUMNS,
     FILTER_COLUMNS,
     TableRow,

@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
-from reference.densenet121 import (  # noqa: E402
+from grader.architectures.densenet121 import (  # noqa: E402
     BLOCKS,
     PRINTED_ROWS,
     TOTAL_PARAMS,
@@ -25,7 +25,7 @@ from reference.densenet121 import (  # noqa: E402
     table_rows,
     transition_layer,
 )
-from reference.paper_table import layer_mult_adds  # noqa: E402
+from grader.architectures.paper_table import layer_mult_adds  # noqa: E402
 
 CASES = Path(__file__).parent / "data" / "cases"
 COURSE = dict(kernel_initializer="he_normal", use_bias=True)

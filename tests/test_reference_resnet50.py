@@ -12,8 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
-from reference.paper_table import layer_mult_adds, matches_scientific, parse_scientific  # noqa: E402
-from reference.resnet50 import (  # noqa: E402
+from grader.architectures.paper_table import layer_mult_adds, matches_scientific, parse_scientific  # noqa: E402
+from grader.architectures.resnet50 import (  # noqa: E402
     PRINTED_ROWS,
     STAGES,
     TOTAL_PARAMS,

@@ -14,7 +14,7 @@ import shlex
 import zipfile
 from pathlib import Path
 
-from grader import __version__
+from .._version import __version__
 from grader.dist import CPU_EXTRA, with_cpu_extra
 from grader.render.ci import all_consequences
 from grader.report import Finding, Part, Report

@@ -91,13 +91,13 @@ def write_html(report: Report, path: str | os.PathLike, **kw: Any) -> Path:
 
 
 def load_table1(path: str | os.PathLike | None = None) -> list[dict] | None:
-    """Table 1 rows from a CSV file (default: ``table1.csv`` of the ``reference``
-    package); None when there is no such file."""
+    """Table 1 rows from a CSV file (default: GoogLeNet's ``table1.csv``, beside
+    ``grader/architectures/googlenet/table1.py``); None when there is no such file."""
     try:
         if path is None:
             from importlib import resources
 
-            res = resources.files("reference").joinpath("table1.csv")
+            res = resources.files("grader.architectures.googlenet").joinpath("table1.csv")
             if not res.is_file():
                 return None
             text = res.read_text(encoding="utf-8")

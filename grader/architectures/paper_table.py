@@ -9,7 +9,7 @@ computes for the same row (output size, content in the paper's notation,
 parameters, multiply-adds, the Keras layers counted); ``totals`` holds the
 model's totals and the paper's printed total where there is one.
 
-Conventions (the same as ``reference/table1.py`` for GoogLeNet):
+Conventions (the same as ``googlenet/table1.py`` for GoogLeNet):
 
 * parameters: everything Keras counts (weights, biases, BN's four vectors),
   so the rows add up to ``model.count_params()``;
@@ -132,7 +132,7 @@ def parse_scientific(text: str) -> tuple[float, float]:
 
 
 def matches_scientific(computed: float, printed: str) -> bool:
-    """Within one unit of the last printed digit, as ``reference.table1.matches_figure``:
+    """Within one unit of the last printed digit, as ``grader.architectures.googlenet.table1.matches_figure``:
     papers truncate as often as they round (ResNet-50's 3.86x10^9 is printed 3.8x10^9)."""
     value, unit = parse_scientific(printed)
     return abs(computed - value) <= unit * (1 + 1e-9)

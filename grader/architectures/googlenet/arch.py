@@ -61,7 +61,7 @@ class GoogLeNet(Architecture):
     def reference_script(self, assignment) -> str:
         aux = assignment.aux != "forbidden"
         return (
-            "from reference.googlenet import build_googlenet\n"
+            "from grader.architectures.googlenet import build_googlenet\n"
             f"model = build_googlenet(num_classes={assignment.num_classes}, "
             f"input_shape={tuple(assignment.input_shape)!r}, aux={aux})\n"
         )

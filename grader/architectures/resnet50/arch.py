@@ -78,7 +78,7 @@ class ResNet50(Architecture):
         stride_on = assignment.options.get("stride_on", "1x1")
         head = "dense_on_map" if assignment.head == "dense_on_map" else "global_pool"
         return (
-            "from reference.resnet50 import resnet50\n"
+            "from grader.architectures.resnet50 import resnet50\n"
             f"model = resnet50(input_shape={tuple(assignment.input_shape)!r}, classes={assignment.num_classes}, "
             f"stride_on={stride_on!r}, head={head!r})\n"
         )
@@ -89,7 +89,7 @@ class ResNet50(Architecture):
         args = ", ".join(repr(tuple(a) if isinstance(a, list) else a) for a in t["args"])
         extra = f", stride_on={o.get('stride_on', '1x1')!r}" if t["kind"] == "projection_block" else ""
         return ("import keras\n"
-                f"from reference.resnet50 import {t['kind']}\n"
+                f"from grader.architectures.resnet50 import {t['kind']}\n"
                 f"inputs = keras.Input(shape={tuple(t['input_shape'])!r}, name='data')\n"
                 f"model = keras.Model(inputs, {t['kind']}(inputs, {args}, kernel_initializer='he_normal'{extra}))\n")
 
@@ -196,7 +196,7 @@ class ResNet50(Architecture):
         return names[i] if i is not None and i < len(names) else None
 
     def table(self, assignment=None):
-        import reference.resnet50 as package
+        import grader.architectures.resnet50 as package
 
         return package.table()
 

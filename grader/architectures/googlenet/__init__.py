@@ -1,14 +1,14 @@
 """GoogLeNet (Inception v1): the reference model (``model``), the paper's Table 1
-(``reference/table1.py``) and what the grader knows of the architecture (``arch``).
+(``table1.py``) and what the grader knows of the architecture (``arch``).
 
-The model's names are importable from here (``from reference.googlenet import
+The model's names are importable from here (``from grader.architectures.googlenet import
 build_googlenet``); they are loaded on first use, so that the grader's own
-process can read ``reference.googlenet.arch`` without importing Keras.
+process can read ``grader.architectures.googlenet.arch`` without importing Keras.
 """
 
 from __future__ import annotations
 
-from reference import lazy_names
+from grader.architectures import lazy_names
 
 _MODEL_NAMES = {
     "CAFFE_SEPARATOR", "KERAS_SEPARATOR", "INCEPTION_BLOCKS", "InceptionSpec", "LocalResponseNormalization",

@@ -80,7 +80,7 @@ class DenseNet121(Architecture):
                     use_bias=o.get("use_bias", False), head=head, input_shape=tuple(assignment.input_shape),
                     classes=assignment.num_classes)
         call = ", ".join(f"{k}={v!r}" for k, v in args.items())
-        return f"from reference.densenet121 import densenet121\nmodel = densenet121({call})\n"
+        return f"from grader.architectures.densenet121 import densenet121\nmodel = densenet121({call})\n"
 
     def reference_task_script(self, assignment) -> str:
         """The dense block or the transition layer alone, on the task's example input."""
@@ -88,7 +88,7 @@ class DenseNet121(Architecture):
         fn = {"dense_block": "dense_block", "transition_layer": "transition_layer"}[t["kind"]]
         args = ", ".join(repr(a) for a in t["args"])
         return ("import keras\n"
-                f"from reference.densenet121 import {fn}\n"
+                f"from grader.architectures.densenet121 import {fn}\n"
                 f"inputs = keras.Input(shape={tuple(t['input_shape'])!r}, name='data')\n"
                 f"outputs, _ = {fn}(inputs, {args}, use_bias={o.get('use_bias', True)!r}, kernel_initializer='he_normal')\n"
                 "model = keras.Model(inputs, outputs)\n")
@@ -194,7 +194,7 @@ class DenseNet121(Architecture):
         return None
 
     def table(self, assignment=None):
-        import reference.densenet121 as package
+        import grader.architectures.densenet121 as package
 
         return package.table()
 

@@ -1,6 +1,6 @@
 """Table 1 of "Densely Connected Convolutional Networks", DenseNet-121 column.
 
-:func:`table` returns a :class:`reference.paper_table.PaperTable`: one row per
+:func:`table` returns a :class:`grader.architectures.paper_table.PaperTable`: one row per
 printed line (a transition layer and the classification layer take two lines
 each, with their own output sizes), each beside what the reference computes.
 Table 1 prints no parameter or FLOPs figures; ``totals`` holds the computed
@@ -18,8 +18,8 @@ import functools
 import re
 from typing import Optional
 
-from reference.densenet121.model import densenet121
-from reference.paper_table import Column, PaperTable, TableRow, Totals, build_rows
+from grader.architectures.densenet121.model import densenet121
+from grader.architectures.paper_table import Column, PaperTable, TableRow, Totals, build_rows
 
 __all__ = ["COLUMNS", "PRINTED_ROWS", "reference_model", "table", "table_rows"]
 

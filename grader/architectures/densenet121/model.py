@@ -67,7 +67,7 @@ TOTAL_PARAMS_COURSE_DEFAULTS = 14_048_948
 
 #: "conv_bn_relu": Conv7x7-BN-ReLU (the authors' code, Keras); "bn_relu_conv": BN-ReLU on the input, then the conv.
 STEMS = ("conv_bn_relu", "bn_relu_conv")
-#: As in reference.resnet50: "global_pool" (the paper) or "dense_on_map" (output (None, 1, 1, classes)).
+#: As in grader.architectures.resnet50: "global_pool" (the paper) or "dense_on_map" (output (None, 1, 1, classes)).
 HEADS = ("global_pool", "dense_on_map")
 
 

@@ -1,6 +1,6 @@
 """Table 1 of "Deep Residual Learning for Image Recognition", 50-layer column.
 
-:func:`table` returns the table as a :class:`reference.paper_table.PaperTable`:
+:func:`table` returns the table as a :class:`grader.architectures.paper_table.PaperTable`:
 the six printed rows (conv1, conv2_x .. conv5_x and the unnamed last row),
 each with the output size and content the reference model computes, its
 parameters and multiply-adds; the paper's "FLOPs" row (3.8x10^9, which counts
@@ -18,8 +18,8 @@ import functools
 import re
 from typing import Optional
 
-from reference.paper_table import Column, PaperTable, TableRow, Totals, build_rows
-from reference.resnet50.model import resnet50
+from grader.architectures.paper_table import Column, PaperTable, TableRow, Totals, build_rows
+from grader.architectures.resnet50.model import resnet50
 
 __all__ = ["COLUMNS", "PRINTED_FLOPS", "PRINTED_ROWS", "reference_model", "table", "table_rows"]
 

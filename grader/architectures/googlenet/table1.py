@@ -4,7 +4,7 @@
 the paper, with ASCII ``x`` for the multiplication sign (``7x7/2``,
 ``112x112x64``) and a ``name`` column giving the Caffe layer (or inception
 module) the row describes.  :func:`table_rows` loads it and recomputes each
-row from the reference model of :mod:`reference.googlenet`:
+row from the reference model of :mod:`grader.architectures.googlenet`:
 
 * output size, depth and the six filter columns, read off the model;
 * params: weights only, no biases (the paper's convention), in units of
@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from reference.googlenet import build_googlenet, keras_to_caffe
+from grader.architectures.googlenet import build_googlenet, keras_to_caffe
 
 __all__ = [
     "CSV_PATH",

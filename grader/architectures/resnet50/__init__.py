@@ -7,12 +7,12 @@ bottleneck units; ``table()`` is Table 1, printed and computed.  See
 ``reference/README.md``.
 
 The names are loaded on first use, so that the grader's own process can read
-``reference.resnet50.arch`` without importing Keras.
+``grader.architectures.resnet50.arch`` without importing Keras.
 """
 
 from __future__ import annotations
 
-from reference import lazy_names
+from grader.architectures import lazy_names
 
 _WHERE = {
     "HEADS": ".model",

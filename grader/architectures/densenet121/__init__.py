@@ -8,12 +8,12 @@ parameters, as ``keras.applications.DenseNet121(weights=None)``),
 ``table()`` is Table 1, printed and computed.  See ``reference/README.md``.
 
 The names are loaded on first use, so that the grader's own process can read
-``reference.densenet121.arch`` without importing Keras.
+``grader.architectures.densenet121.arch`` without importing Keras.
 """
 
 from __future__ import annotations
 
-from reference import lazy_names
+from grader.architectures import lazy_names
 
 _WHERE = {
     "BLOCKS": ".model",
