@@ -219,7 +219,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
             src = error.get("source")
             mod = f" (install or remove the package `{error['module']}`)" if error.get("module") else ""
             findings.insert(0, dg.F("build_error", "error", "data", dg.M_BUILD,
-                                    {"location": "data", "actual": f"{error.get('type')}: {dg._first_line(error.get('message', ''))}{mod}"},
+                                    {"location": "data", "actual": f"{error.get('type')}: {dg.first_line(error.get('message', ''))}{mod}"},
                                     None, error.get("type"), source=(src["file"], src["line"]) if src else None))
     findings += script_findings(t.get("statement_errors") or [], status, findings, source_of)
     if error and error.get("cause"):
@@ -281,7 +281,7 @@ def _explained_build(findings: list, error: dict, source_of):
             f.args["module"] = cause["module"]
         else:
             f.template = dg.M_BUILD_CAUSE
-            f.args["actual"] = f"{cause['type']}: {dg._first_line(cause['message'])}"
+            f.args["actual"] = f"{cause['type']}: {dg.first_line(cause['message'])}"
             f.actual = f.args["actual"]
 
 
@@ -298,7 +298,7 @@ def script_findings(errors: list, status: str, findings: list, source_of) -> lis
         if e["role"] != "script":
             made[i] = build
             continue
-        actual = f"{e['type']}: {dg._first_line(e['message'])}"
+        actual = f"{e['type']}: {dg.first_line(e['message'])}"
         cause = e.get("cause")
         if cause and cause.get("kind") == "standin":
             actual += f" (`{cause['name']}` comes from `{cause['module']}`, which is not installed where the grader runs)"
