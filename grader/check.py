@@ -150,6 +150,11 @@ def _source_of(sub: Submission):
     return f
 
 
+#: The finding of a model too large to analyse (a template: translated in grader/locale).
+M_TOO_MANY_LAYERS = ("{location}: the model has {actual} layers, more than the {limit} the grader analyses; "
+                     "the assignment's network has a few hundred.")
+
+
 def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                  commit: dict | None = None) -> Report:
     t = res.trace or {}
@@ -157,6 +162,9 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     student = None
     probe_graphs = []
     invalid = None
+    layers = trace.layer_count(t.get("graph"))
+    if layers > trace.MAX_LAYERS:  # no graph work at all: its cost grows faster than the layers
+        return report_from_graphs(sub, res, assignment, ref, t0, None, [], too_many_layers=layers, commit=commit)
     if status in ("ok", "failed") and t.get("graph") is not None:
         try:
             student = graph.build(t["graph"], partial=bool(t["graph"].get("partial")))
@@ -178,7 +186,7 @@ probes_of = trace.probes_of
 
 def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                        student: graph.Graph | None, probe_graphs, *, invalid: str | None = None,
-                       commit: dict | None = None) -> Report:
+                       too_many_layers: int | None = None, commit: dict | None = None) -> Report:
     """The report of a traced submission whose canonical graphs are built
     (``student`` None: nothing could be traced, or the trace was rejected;
     ``probe_graphs``: one per probe of the trace, or a single graph)."""
@@ -196,7 +204,11 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
     findings += ipython_findings(sub, source_of)
     failed = False
     fatal = None
-    if invalid:
+    if too_many_layers:
+        fatal = dg.F("too_many_layers", "error", "data", M_TOO_MANY_LAYERS,
+                     {"location": "data", "actual": too_many_layers, "limit": trace.MAX_LAYERS}, trace.MAX_LAYERS,
+                     too_many_layers)
+    elif invalid:
         fatal = dg.F("build_error", "error", "data", dg.M_BUILD, {"location": "data", "actual": f"the trace was rejected ({invalid})"},
                      None, "trace rejected")
     elif status == "timeout":
