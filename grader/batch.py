@@ -272,7 +272,7 @@ def _scan(d: Path, out: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             ignored.append((name, "the output of an earlier grader batch"))
         elif p.is_dir():
             found.append(p)
-        elif p.is_file() and p.suffix.lower() in SUFFIXES:
+        elif (p.is_file() or p.is_symlink()) and p.suffix.lower() in SUFFIXES:  # a broken link: its own report
             found.append(p)
         else:
             ignored.append((name, "not a .py, .ipynb or .zip file or a folder"))

@@ -177,6 +177,28 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit)
 
 
+#: The findings a report lists (the score counts them all): 5,000 identity layers
+#: made 5,000 ``layer_extra`` findings and a report.json of several MB.
+MAX_REPORTED_FINDINGS = 500
+
+
+def _bounded(findings: list) -> list:
+    """At most MAX_REPORTED_FINDINGS findings, in their order: the root findings
+    first, then the consequences of the roots kept (none points at a dropped one)."""
+    if len(findings) <= MAX_REPORTED_FINDINGS:
+        return findings
+    roots = [f for f in findings if f.caused_by is None][:MAX_REPORTED_FINDINGS]
+    kept = {f.id for f in roots}
+    room = MAX_REPORTED_FINDINGS - len(kept)
+    for f in findings:
+        if room <= 0:
+            break
+        if f.caused_by is not None and f.caused_by in kept:
+            kept.add(f.id)
+            room -= 1
+    return [f for f in findings if f.id in kept]
+
+
 def _src_tuple(src):
     return (src["file"], src["line"]) if isinstance(src, dict) and src.get("file") else None
 
@@ -251,6 +273,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
             deduction=round(dd, 4), part=d.part_of(f.code, f.location), template=f.template,
             args={k: clean_text(v) if isinstance(v, str) else _jsonable(v) for k, v in f.args.items()},
         ))
+    out = _bounded(out)
     total = round(sum(p.score for p in parts), 4)
     err = None
     if error and not error.get("after_model"):

@@ -430,7 +430,7 @@ def _text_problem(data: bytes, name: str) -> str | None:
 
 
 def _load(p: Path, entry_names) -> Submission:
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise LoadError(f"{safe_name(str(p))}: no such file or folder")
     if p.is_symlink():
         try:

@@ -374,3 +374,17 @@ def test_a_model_above_the_layer_cap_is_its_own_finding_without_graph_work(assig
     assert r.status == "failed" and r.score == 0
     assert f"{trace.MAX_LAYERS + 1} layers" in r.findings[0].message
     assert len(r.to_json()) < 200_000
+
+
+def test_a_report_lists_a_bounded_number_of_findings(assignment):
+    """4,000 identity layers (under the layer cap) give thousands of layer_extra
+    findings; the report lists the roots first and at most MAX_REPORTED_FINDINGS."""
+    from grader import check
+
+    ref = check.reference_graph(assignment)
+    sub = load(Path(__file__).parent / "data" / "cases" / "correct_functional.py", assignment.entry_files)
+    r = check.build_report(sub, trace.TraceResult("ok", trace.validate(_chain(4000))), assignment, ref, 0.0)
+    assert len(r.findings) == check.MAX_REPORTED_FINDINGS
+    ids = {f.id for f in r.findings}
+    assert all(f.caused_by is None or f.caused_by in ids for f in r.findings)
+    assert r.score < r.max_score and len(r.to_json()) < 1_000_000
