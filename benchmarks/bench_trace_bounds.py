@@ -12,7 +12,7 @@ runs in a fresh interpreter with its address space limited to ``--mem-mb``
 its wall time, its peak RSS and how it ended. ``--tree`` grades with another
 checkout of the grader (e.g. the tree before the structure check) for comparison.
 
-Cases: parents in a loop (10,000 nodes), a dangling parent, chains of identity
+Cases: parents in a loop (ten containers in a ring holding 9,990 layers), a dangling parent, chains of identity
 layers (1,000, 4,000, 5,000 and 10,000: below, at and above the layer cap), and
 a layer name, class and config value of several MB.
 """
@@ -46,10 +46,11 @@ def chain(n):
             "graph": {"nodes": nodes, "aliases": [], "inputs": ["t0"], "outputs": [f"t{n}"]}}
 
 def make(kind):
-    if kind == "parent_loop":
+    if kind == "parent_loop":  # ten containers inside each other in a ring, 9,990 layers inside the first
         doc = chain(10_000)
         for i, n in enumerate(doc["graph"]["nodes"]):
-            n["parent"] = f"n{(i + 1) % 10_000}"
+            n["parent"] = f"n{(i + 1) % 10}" if i < 10 else "n0"
+            n["container"] = i < 10
         return doc
     if kind == "dangling_parent":
         doc = chain(10_000)
