@@ -47,7 +47,7 @@ MAX_RESULT_BYTES = 32 * 1024 * 1024
 #: Layers (traced calls that are not containers) the grader analyses: the assignments'
 #: networks have a few hundred; above this the submission gets ``too_many_layers``
 #: and no graph work (10,000 identity layers took minutes of analysis).
-MAX_LAYERS = 5000
+MAX_LAYERS = 3000
 #: Containers inside containers: Keras models nest a few levels; a deeper chain is not a model.
 MAX_NESTING = 64
 #: Tensor references (inputs, outputs, aliases) of one graph, all nodes together.

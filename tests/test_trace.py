@@ -383,13 +383,13 @@ def test_a_model_above_the_layer_cap_is_its_own_finding_without_graph_work(assig
 
 
 def test_a_report_lists_a_bounded_number_of_findings(assignment):
-    """4,000 identity layers (under the layer cap) give thousands of layer_extra
+    """2,500 identity layers (under the layer cap) give thousands of layer_extra
     findings; the report lists the roots first and at most MAX_REPORTED_FINDINGS."""
     from grader import check
 
     ref = check.reference_graph(assignment)
     sub = load(Path(__file__).parent / "data" / "cases" / "correct_functional.py", assignment.entry_files)
-    r = check.build_report(sub, trace.TraceResult("ok", trace.validate(_chain(4000))), assignment, ref, 0.0)
+    r = check.build_report(sub, trace.TraceResult("ok", trace.validate(_chain(2500))), assignment, ref, 0.0)
     assert len(r.findings) == check.MAX_REPORTED_FINDINGS
     ids = {f.id for f in r.findings}
     assert all(f.caused_by is None or f.caused_by in ids for f in r.findings)
