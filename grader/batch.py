@@ -426,8 +426,12 @@ def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, t
         fix["sha256"] = sha
     if fix:
         report = dataclasses.replace(report, submission=dataclasses.replace(report.submission, **fix))
-    write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None,
-               lang=lang, part_titles=assignment.titles(lang))
+    try:
+        write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None,
+                   lang=lang, part_titles=assignment.titles(lang))
+    except Exception as e:  # a page that cannot be rendered: this submission's failure, with a plain page
+        report, grader_error = _grader_failure(entry, assignment, e, t0), f"{type(e).__name__}: {e}"
+        write_html(report, folder / "report.html", lang=lang, part_titles=assignment.titles(lang))
     write_atomic(out / GRADESCOPE_DIR / f"{entry.id}.json",
                  json.dumps(gradescope_results(report), indent=2, ensure_ascii=False) + "\n")
     write_atomic(folder / "report.json", report.to_json())
