@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._version import __version__
-from .fsutil import write_atomic
+from .fsutil import safe_name, write_atomic
 
 __all__ = [
     "BatchError",
@@ -133,7 +133,9 @@ def shard_of(sid: str, n: int) -> int:
 
 
 def _submission_id(p: Path) -> str:
-    return p.name if p.is_dir() else p.stem
+    # a name that is not UTF-8 or holds a newline gets an escaped id (bad\xffname): the id is a folder
+    # name in OUT, a JSON string and a CSV cell
+    return safe_name(p.name if p.is_dir() else p.stem)
 
 
 def _raw_sha(path: Path) -> str:
@@ -141,14 +143,16 @@ def _raw_sha(path: Path) -> str:
     from .submission import SKIP_DIRS
 
     h = hashlib.sha256()
-    if path.is_dir():
+    if path.is_symlink():  # never followed: it may lead out of DIR (to /etc, to a huge tree)
+        h.update(os.fsencode(path.name) + b"\0symlink\0" + os.fsencode(os.readlink(path)))
+    elif path.is_dir():
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path)
             if any(part in SKIP_DIRS for part in rel.parts) or p.is_symlink() or not p.is_file():
                 continue
-            h.update(rel.as_posix().encode() + b"\0" + _file_sha(p))
+            h.update(os.fsencode(rel.as_posix()) + b"\0" + _file_sha(p))
     else:
-        h.update(path.name.encode() + b"\0" + _file_sha(path))
+        h.update(os.fsencode(path.name) + b"\0" + _file_sha(path))
     return h.hexdigest()
 
 
@@ -172,7 +176,9 @@ def submission_sha(path: Path, assignment) -> tuple[str, str | None, object]:
     except LoadError as e:
         return _raw_sha(path), str(e), None
     except OSError as e:
-        return _raw_sha(path), f"cannot read {path.name}: {e}", None
+        return _raw_sha(path), f"cannot read {safe_name(path.name)}: {e}", None
+    except Exception as e:  # a failure of the loader itself stays this submission's
+        return _raw_sha(path), f"the grader could not load {safe_name(path.name)} ({type(e).__name__}: {e})", None
     return sub.sha256, None, sub
 
 
@@ -266,7 +272,7 @@ def _scan(d: Path, out: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             ignored.append((name, "the output of an earlier grader batch"))
         elif p.is_dir():
             found.append(p)
-        elif p.is_file() and p.suffix.lower() in SUFFIXES:
+        elif (p.is_file() or p.is_symlink()) and p.suffix.lower() in SUFFIXES:  # a broken link: its own report
             found.append(p)
         else:
             ignored.append((name, "not a .py, .ipynb or .zip file or a folder"))
@@ -420,8 +426,12 @@ def _grade_one(entry: Entry, out: Path, assignment, *, ref, use_sandbox: bool, t
         fix["sha256"] = sha
     if fix:
         report = dataclasses.replace(report, submission=dataclasses.replace(report.submission, **fix))
-    write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None,
-               lang=lang, part_titles=assignment.titles(lang))
+    try:
+        write_html(report, folder / "report.html", source_files=sub.source_texts() if sub is not None else None,
+                   lang=lang, part_titles=assignment.titles(lang))
+    except Exception as e:  # a page that cannot be rendered: this submission's failure, with a plain page
+        report, grader_error = _grader_failure(entry, assignment, e, t0), f"{type(e).__name__}: {e}"
+        write_html(report, folder / "report.html", lang=lang, part_titles=assignment.titles(lang))
     write_atomic(out / GRADESCOPE_DIR / f"{entry.id}.json",
                  json.dumps(gradescope_results(report), indent=2, ensure_ascii=False) + "\n")
     write_atomic(folder / "report.json", report.to_json())
@@ -568,10 +578,32 @@ def grades_frame(out: Path, reports=None):
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
 
 
+#: What a spreadsheet reads as a formula at the start of a cell (``=cmd|' /c calc'!A0`` runs a program).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(v):
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+
+def csv_safe(frame):
+    """The frame with every text cell that a spreadsheet would run as a formula
+    (an id made from a file name ``=cmd|...``) prefixed with ``'``, which shows
+    the text as it is: OWASP's defence against CSV injection. Numbers are left alone."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if not (frame[col].dtype == object or str(frame[col].dtype) == "string"):
+            continue
+        frame[col] = frame[col].map(_defuse, na_action="ignore")
+    frame.columns = [_defuse(str(c)) for c in frame.columns]
+    return frame
+
+
 def write_grades_csv(out: Path, reports=None) -> Path:
-    """``OUT/grades.csv`` from every report in OUT, written atomically (temp + rename)."""
+    """``OUT/grades.csv`` from every report in OUT, written atomically (temp + rename);
+    text that a spreadsheet would run as a formula is defused (:func:`csv_safe`)."""
     out = Path(out)
-    frame = grades_frame(out, reports)
+    frame = csv_safe(grades_frame(out, reports))
     path = out / GRADES_CSV
     _clean_tmp(out, f".{GRADES_CSV}.")
     tmp = out / f".{GRADES_CSV}.{uuid.uuid4().hex[:8]}.tmp"
@@ -624,7 +656,7 @@ def write_unit(out: Path, tasks: list[tuple[str, object]], lang: str = "en") -> 
     names = [t for t, _ in tasks]
     frame = unit_frame(out, names)
     path = out / GRADES_CSV
-    write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+    write_atomic(path, csv_safe(frame).to_csv(index=False, lineterminator="\n"))
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True)
     env.filters["num"] = lambda v: "" if v is None or v != v else f"{round(float(v), 2):g}"
     rows = frame.to_dict("records")

@@ -149,6 +149,11 @@ def _source_of(sub: Submission):
     return f
 
 
+#: The finding of a model too large to analyse (a template: translated in grader/locale).
+M_TOO_MANY_LAYERS = ("{location}: the model has {actual} layers, more than the {limit} the grader analyses; "
+                     "the assignment's network has a few hundred.")
+
+
 def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                  commit: dict | None = None) -> Report:
     t = res.trace or {}
@@ -156,6 +161,9 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     student = None
     probe_graphs = []
     invalid = None
+    layers = trace.layer_count(t.get("graph"))
+    if layers > trace.MAX_LAYERS:  # no graph work at all: its cost grows faster than the layers
+        return report_from_graphs(sub, res, assignment, ref, t0, None, [], too_many_layers=layers, commit=commit)
     if status in ("ok", "failed") and t.get("graph") is not None:
         try:
             student = graph.build(t["graph"], partial=bool(t["graph"].get("partial")))
@@ -168,6 +176,28 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
     return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit)
 
 
+#: The findings a report lists (the score counts them all): 5,000 identity layers
+#: made 5,000 ``layer_extra`` findings and a report.json of several MB.
+MAX_REPORTED_FINDINGS = 500
+
+
+def _bounded(findings: list) -> list:
+    """At most MAX_REPORTED_FINDINGS findings, in their order: the root findings
+    first, then the consequences of the roots kept (none points at a dropped one)."""
+    if len(findings) <= MAX_REPORTED_FINDINGS:
+        return findings
+    roots = [f for f in findings if f.caused_by is None][:MAX_REPORTED_FINDINGS]
+    kept = {f.id for f in roots}
+    room = MAX_REPORTED_FINDINGS - len(kept)
+    for f in findings:
+        if room <= 0:
+            break
+        if f.caused_by is not None and f.caused_by in kept:
+            kept.add(f.id)
+            room -= 1
+    return [f for f in findings if f.id in kept]
+
+
 def _src_tuple(src):
     return (src["file"], src["line"]) if isinstance(src, dict) and src.get("file") else None
 
@@ -177,7 +207,7 @@ probes_of = trace.probes_of
 
 def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                        student: graph.Graph | None, probe_graphs, *, invalid: str | None = None,
-                       commit: dict | None = None) -> Report:
+                       too_many_layers: int | None = None, commit: dict | None = None) -> Report:
     """The report of a traced submission whose canonical graphs are built
     (``student`` None: nothing could be traced, or the trace was rejected;
     ``probe_graphs``: one per probe of the trace, or a single graph)."""
@@ -195,7 +225,11 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
     findings += ipython_findings(sub, source_of)
     failed = False
     fatal = None
-    if invalid:
+    if too_many_layers:
+        fatal = dg.F("too_many_layers", "error", "data", M_TOO_MANY_LAYERS,
+                     {"location": "data", "actual": too_many_layers, "limit": trace.MAX_LAYERS}, trace.MAX_LAYERS,
+                     too_many_layers)
+    elif invalid:
         fatal = dg.F("build_error", "error", "data", dg.M_BUILD, {"location": "data", "actual": f"the trace was rejected ({invalid})"},
                      None, "trace rejected")
     elif status == "timeout":
@@ -238,6 +272,7 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
             deduction=round(dd, 4), part=d.part_of(f.code, f.location), template=f.template,
             args={k: clean_text(v) if isinstance(v, str) else _jsonable(v) for k, v in f.args.items()},
         ))
+    out = _bounded(out)
     total = round(sum(p.score for p in parts), 4)
     err = None
     if error and not error.get("after_model"):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -108,7 +109,7 @@ def _sandbox_choice(args, console, *, batch: bool) -> bool:
         raise UsageError(f"refusing to run untrusted code without a sandbox: {st.reason}. "
                          "Install bubblewrap, or pass --unsafe-no-sandbox to run anyway.")
     if not getattr(args, "quiet", False):
-        console.print(f"[yellow]note:[/] running without a sandbox ({st.reason}).", highlight=False)
+        console.print(f"[yellow]note:[/] running without a sandbox ({escape(str(st.reason))}).", highlight=False)
     return False
 
 
@@ -141,7 +142,7 @@ def cmd_check(args) -> int:
         _ci_outputs(args, report, path)
     if not args.quiet:
         print_report(console, report)
-        console.print(f"report: {html}")
+        console.print(Text(f"report: {html}"))
     roots_err = [f for f in report.roots() if f.severity == "error"]
     if args.min_score is not None:
         return EXIT_OK if report.score >= args.min_score else EXIT_FINDINGS
@@ -211,7 +212,7 @@ def print_report(console: Console, report) -> None:
     t.add_column("score", justify="right")
     t.add_column("how it was earned", style="dim")
     for p in report.parts:
-        t.add_row(p.title or p.name, f"{round(p.score, 1):g}/{p.max_score:g}", p.summary)
+        t.add_row(Text(p.title or p.name), f"{round(p.score, 1):g}/{p.max_score:g}", Text(p.summary or ""))
     console.print(t)
     roots = report.roots()
     order = {"error": 0, "warning": 1, "info": 2}
@@ -255,7 +256,7 @@ def cmd_trace(args) -> int:
     if args.json:
         print(json.dumps({"status": res.status, "detail": res.detail, "trace": res.trace}, indent=2))
         return EXIT_OK if res.status == "ok" else EXIT_FINDINGS
-    console.print(f"[bold]{sub.id}[/]  status: {res.status} {res.detail}")
+    console.print(f"[bold]{escape(sub.id)}[/]  status: {res.status} {escape(str(res.detail or ''))}", highlight=False)
     t = res.trace or {}
     if t.get("error"):
         e = t["error"]
@@ -281,16 +282,17 @@ def cmd_trace(args) -> int:
             label = sub.source(src["file"], src["line"]).label() if src else ""
             cfg = ", ".join(f"{k}={v}" for k, v in (n.get("config") or {}).items() if k in TRACE_KEYS)
             shapes = "; ".join(str(tuple(s)) for s in n.get("out_shapes") or [] if s is not None)
-            table.add_row(n["id"], "  " * depth(n) + f"{n['class']} ({n.get('name', '')})", shapes,
-                          str(n.get("params", 0)), cfg[:80], label)
+            table.add_row(*(Text(str(c)) for c in (n["id"], "  " * depth(n) + f"{n['class']} ({n.get('name', '')})",
+                                                   shapes, n.get("params", 0), cfg[:80], label)))
         console.print(table)
     for note in t.get("notes") or []:
         src = note.get("source")
-        console.print(f"[cyan]skipped[/] {note.get('call')} at {sub.source(src['file'], src['line']).label() if src else '?'}")
+        where = sub.source(src['file'], src['line']).label() if src else '?'
+        console.print(Text.assemble(("skipped", "cyan"), f" {note.get('call')} at {where}"))
     if t.get("probe"):
         p = t["probe"]
-        console.print(f"probe: {p.get('kind')} {p.get('name')} signature={p.get('signature')} arguments={p.get('arguments')}"
-                      + (f" error={p['error']}" if p.get("error") else ""))
+        console.print(Text(f"probe: {p.get('kind')} {p.get('name')} signature={p.get('signature')} "
+                           f"arguments={p.get('arguments')}" + (f" error={p['error']}" if p.get("error") else "")))
     return EXIT_OK if res.status == "ok" else EXIT_FINDINGS
 
 
@@ -338,7 +340,7 @@ def _batch_unit(args, tasks) -> int:
         with _warm_pool(todo, jobs, use_sandbox, _console(args), args) as pool:
             for name, A, plan in plans:
                 if not args.quiet:
-                    _console(args).print(f"[bold]task {name}[/]: {A.name}")
+                    _console(args).print(f"[bold]task {escape(name)}[/]: {escape(A.name)}")
                 status = _grade_plan(args, A, plan, jobs, use_sandbox, pool)
                 if status != EXIT_OK:
                     return status
@@ -346,7 +348,7 @@ def _batch_unit(args, tasks) -> int:
         return _interrupted(args)
     csv, index = batch.write_unit(out, tasks, lang=args.lang)
     if not args.quiet:
-        _console(args).print(f"unit of {len(tasks)} tasks; gradebook: {csv}; overview: {index}")
+        _console(args).print(Text(f"unit of {len(tasks)} tasks; gradebook: {csv}; overview: {index}"))
     return EXIT_OK
 
 
@@ -394,8 +396,9 @@ def _grade_plan(args, A, plan, jobs: int, use_sandbox: bool, pool) -> int:
             progress.update(task, advance=1, mean=f"mean {mean:.1f}")
             if not args.quiet:
                 style = "green" if row["status"] == "graded" else "red"
-                progress.console.print(f"{row['id']:<28} {row['score']:>6g}/{row['max_score']:g}  "
-                                       f"[{style}]{row['status']}[/]  {row['duration_s']:.1f}s")
+                # the id is a file name: markup in it ("[bold red]x") is printed as it is
+                progress.console.print(f"{escape(row['id']):<28} {row['score']:>6g}/{row['max_score']:g}  "
+                                       f"[{style}]{row['status']}[/]  {row['duration_s']:.1f}s", highlight=False)
 
         try:
             result = batch.run(plan, A, jobs=jobs, use_sandbox=use_sandbox, on_result=on_result,
@@ -404,8 +407,8 @@ def _grade_plan(args, A, plan, jobs: int, use_sandbox: bool, pool) -> int:
             raise UsageError(f"{e}; check the TensorFlow installation "
                              f"(pip install '{DISTRIBUTION}[{CPU_EXTRA}]' on a machine without one)") from None
     if not args.quiet:
-        console.print(f"graded {result.graded}, reused {result.reused}, failed {result.failed}; "
-                      f"gradebook: {result.grades_csv}; overview: {result.index_html}")
+        console.print(Text(f"graded {result.graded}, reused {result.reused}, failed {result.failed}; "
+                           f"gradebook: {result.grades_csv}; overview: {result.index_html}"))
     return EXIT_OK
 
 
@@ -424,7 +427,7 @@ def _warm_pool(todo: int, jobs: int, use_sandbox: bool, console, args):
         pool.__enter__()
     except (WorkerError, SandboxError, OSError) as e:
         if not args.quiet:
-            console.print(f"[yellow]note:[/] warm workers unavailable ({e}); grading each submission in a fresh interpreter.")
+            console.print(f"[yellow]note:[/] warm workers unavailable ({escape(str(e))}); grading each submission in a fresh interpreter.")
         yield None
         return
     try:
@@ -440,7 +443,7 @@ def cmd_merge(args) -> int:
         res = batch.merge([Path(p) for p in args.outs], Path(args.out), lang=args.lang)
     except batch.BatchError as e:
         raise UsageError(str(e)) from None
-    _console(args).print(f"merged {res.count} submissions into {res.grades_csv}")
+    _console(args).print(Text(f"merged {res.count} submissions into {res.grades_csv}"))
     return EXIT_OK
 
 
@@ -461,14 +464,15 @@ def cmd_collect(args) -> int:
                 progress.update(task, advance=1)
                 if not args.quiet:
                     style = "green" if rec.status in ("ok", "late") else "red"
-                    progress.console.print(f"{rec.id:<24} [{style}]{rec.status}[/] {rec.commit[:10]} {rec.message[:100]}")
+                    progress.console.print(f"{escape(rec.id):<24} [{style}]{rec.status}[/] {escape(rec.commit[:10])} "
+                                           f"{escape(rec.message[:100])}", highlight=False)
 
             recs = collect.collect(roster, Path(args.into), deadline=deadline, late_until=late, jobs=args.jobs,
                                    size_cap_mb=args.size_cap, submodules=args.submodules, on_progress=on_progress)
     except collect.CollectError as e:
         raise UsageError(str(e)) from None
     bad = [r for r in recs if r.status not in ("ok", "late")]
-    console.print(f"collected {len(recs) - len(bad)} of {len(recs)} into {args.into}; see {Path(args.into) / 'collect.csv'}")
+    console.print(Text(f"collected {len(recs) - len(bad)} of {len(recs)} into {args.into}; see {Path(args.into) / 'collect.csv'}"))
     return EXIT_OK
 
 
@@ -508,9 +512,9 @@ def cmd_gradescope(args) -> int:
         raise UsageError(f"--install: {e}") from None
     what = f"the grader's wheel {wheel.filename} (from its {wheel.origin})" if wheel else f"pip install {args.install}"
     if args.zip:
-        _console(args).print(f"wrote {out} with {what}: upload it as the Gradescope autograder", highlight=False)
+        _console(args).print(Text(f"wrote {out} with {what}: upload it as the Gradescope autograder"))
     else:
-        _console(args).print(f"wrote the autograder files into {out} with {what}", highlight=False)
+        _console(args).print(Text(f"wrote the autograder files into {out} with {what}"))
     return EXIT_OK
 
 
@@ -525,7 +529,7 @@ def cmd_init_ci(args) -> int:
                                      submission=args.submission, force=args.force)
     except (FileExistsError, ValueError) as e:
         raise UsageError(str(e)) from None
-    _console(args).print(f"wrote {path}")
+    _console(args).print(Text(f"wrote {path}"))
     return EXIT_OK
 
 

@@ -23,11 +23,11 @@ CODES = (
     "branch_order", "argument_misuse", "argument_unused", "aux_missing",
     "aux_position", "aux_extra", "output_count", "output_shape", "params",
     "training_skipped", "import_stubbed", "legacy_api", "script_error", "ipython_syntax", "return_value", "shortcut_source",
-    "activation_order",
+    "activation_order", "too_many_layers",
 )
 SEVERITIES = ("error", "warning", "info")
 #: The codes of a submission that could not be graded at all (its model was never built).
-FATAL = ("build_error", "timeout", "memory_limit", "no_model")
+FATAL = ("build_error", "timeout", "memory_limit", "no_model", "too_many_layers")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ import hashlib
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .fsutil import is_safe_name, safe_name
 from .report import Source
 
 MAX_FILES = 500
@@ -105,13 +107,9 @@ def notebook_to_script(nb_bytes: bytes, name: str) -> tuple[str, list, list, dic
         nb = json.loads(nb_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise LoadError(f"{name} is not a valid notebook (JSON): {e}. Save it again from Jupyter or Colab.") from None
-    cells = nb.get("cells") if isinstance(nb, dict) else None
-    if cells is None and isinstance(nb, dict) and "worksheets" in nb:  # nbformat 3
-        cells = [c for ws in nb["worksheets"] for c in ws.get("cells", [])]
-        for c in cells:
-            c.setdefault("source", c.get("input", ""))
-    if not isinstance(cells, list):
-        raise LoadError(f"{name} has no cells: is it a Jupyter notebook?")
+    except RecursionError:
+        raise LoadError(f"{name} is not a valid notebook: its JSON is nested too deeply.") from None
+    cells = _notebook_cells(nb, name)
     out_lines: list[str] = []
     line_map: list = []
     code_cells: list[str] = []
@@ -119,9 +117,7 @@ def notebook_to_script(nb_bytes: bytes, name: str) -> tuple[str, list, list, dic
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
-        if isinstance(src, list):
-            src = "".join(src)
+        src = _cell_source(cell.get("source", ""), name, len(code_cells) + 1)
         code_cells.append(src)
         n = len(code_cells)
         lines = src.splitlines()
@@ -150,6 +146,35 @@ def notebook_to_script(nb_bytes: bytes, name: str) -> tuple[str, list, list, dic
             out_lines.append(line)
             line_map.append([n, i])
     return "\n".join(out_lines) + "\n", line_map, code_cells, written
+
+
+def _notebook_cells(nb, name: str) -> list:
+    """The cells of a parsed notebook, nbformat 4 or 3 (worksheets, ``input``):
+    a list of dicts, or a LoadError that says what is wrong with the file."""
+    if not isinstance(nb, dict):
+        raise LoadError(f"{name} is JSON but not a notebook (a {type(nb).__name__} at the top, not an object).")
+    cells = nb.get("cells")
+    if cells is None and "worksheets" in nb:  # nbformat 3: cells inside worksheets, code in "input"
+        sheets = nb["worksheets"]
+        if not isinstance(sheets, list) or not all(isinstance(ws, dict) and isinstance(ws.get("cells", []), list)
+                                                   for ws in sheets):
+            raise LoadError(f"{name} is an nbformat 3 notebook whose worksheets are not lists of cells; "
+                            "open it in Jupyter and save it again (nbformat 4).")
+        cells = [c for ws in sheets for c in ws.get("cells", [])]
+        cells = [{**c, "source": c.get("source", c.get("input", ""))} if isinstance(c, dict) else c for c in cells]
+    if not isinstance(cells, list):
+        raise LoadError(f"{name} has no list of cells: is it a Jupyter notebook?")
+    return cells
+
+
+def _cell_source(src, name: str, n: int) -> str:
+    """A cell's source as one string (nbformat allows a string or a list of strings)."""
+    if isinstance(src, list) and all(isinstance(x, str) for x in src):
+        return "".join(src)
+    if isinstance(src, str):
+        return src
+    raise LoadError(f"{name}: code cell {n} has a source that is not text ({type(src).__name__}); "
+                    "save the notebook again from Jupyter or Colab.")
 
 
 # -- IPython syntax in a .py (Colab and Jupyter exports) -----------------------------------
@@ -266,7 +291,11 @@ def _read_tree(root: Path) -> tuple[dict, list]:
         if any(part in SKIP_DIRS for part in rel.parts):
             continue
         if p.is_symlink():
-            skipped.append((rel.as_posix(), "symbolic link"))
+            skipped.append((safe_name(rel.as_posix()), "symbolic link"))
+            continue
+        if not is_safe_name(rel.as_posix()):
+            if p.is_file():
+                skipped.append((safe_name(rel.as_posix()), "file name not UTF-8 or with control characters"))
             continue
         if not p.is_file():
             continue
@@ -286,7 +315,7 @@ def _read_tree(root: Path) -> tuple[dict, list]:
 def _read_zip(path: Path) -> tuple[dict, list]:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
         raise LoadError(f"{path.name} is not a readable zip file ({e}); zip the folder again.") from None
     files: dict = {}
     skipped: list = []
@@ -302,8 +331,11 @@ def _read_zip(path: Path) -> tuple[dict, list]:
                 raise LoadError(f"{path.name} contains an unsafe path {name!r} (absolute or with '..'); zip the folder again from inside it.")
             if info.is_dir() or any(part in SKIP_DIRS for part in pp.parts):
                 continue
+            if not is_safe_name(name):
+                skipped.append((safe_name(name), "file name with control characters"))
+                continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                skipped.append((name, "symbolic link"))
+                skipped.append((safe_name(name), "symbolic link"))
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 skipped.append((name, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
@@ -311,8 +343,7 @@ def _read_zip(path: Path) -> tuple[dict, list]:
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise LoadError(f"{path.name} unpacks to more than {MAX_TOTAL_BYTES // 2**20} MiB; zip only the code.")
-            with zf.open(info) as f:
-                data = f.read(MAX_FILE_BYTES + 1)  # never trust the declared size
+            data = _read_member(zf, info, path.name)
             if len(data) > MAX_FILE_BYTES:
                 skipped.append((name, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
                 continue
@@ -323,6 +354,26 @@ def _read_zip(path: Path) -> tuple[dict, list]:
         top = tops.pop()
         files = {n[len(top) + 1:]: b for n, b in files.items()}
     return files, skipped
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, zip_name: str) -> bytes:
+    """One entry's bytes, at most MAX_FILE_BYTES + 1 of them (the declared size is
+    never trusted); a corrupt, encrypted or exotic entry is a LoadError naming it."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise LoadError(f"{zip_name} is password-protected ({name!r} is encrypted); zip the folder again "
+                        "without a password.")
+    try:
+        with zf.open(info) as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except NotImplementedError as e:  # a compression method zipfile does not have (e.g. deflate64)
+        raise LoadError(f"{zip_name}: {name!r} is packed with a method the grader cannot unpack ({e}); "
+                        "zip the folder again with an ordinary zip tool.") from None
+    except RuntimeError as e:  # zipfile's "password required"
+        raise LoadError(f"{zip_name}: {name!r} cannot be read ({e}); zip the folder again without a password.") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:  # bad CRC, truncated, corrupt
+        raise LoadError(f"{zip_name} is corrupt: {name!r} cannot be unpacked ({e}); zip the folder again "
+                        "and check that the upload finished.") from None
 
 
 def choose_entry(files: dict, entry_names, where: str) -> str:
@@ -349,25 +400,63 @@ def choose_entry(files: dict, entry_names, where: str) -> str:
 def load(path: str | Path, entry_names=("googlenet.py", "model.py", "main.py")) -> Submission:
     """Load a submission from a .py, .ipynb, folder or .zip path."""
     p = Path(path)
-    if not p.exists():
-        raise LoadError(f"{p}: no such file or folder")
-    sid = p.name if p.is_dir() else p.stem
+    try:
+        return _load(p, entry_names)
+    except LoadError:
+        raise
+    except OSError as e:  # unreadable file, permissions, a file that vanished while it was read
+        raise LoadError(f"cannot read {safe_name(p.name)}: {e.strerror or e}") from None
+    except (MemoryError, RecursionError) as e:
+        raise LoadError(f"{safe_name(p.name)} is too large or too deeply nested to load ({type(e).__name__})") from None
+
+
+def _text_problem(data: bytes, name: str) -> str | None:
+    """Why the bytes of a .py file are not Python source text, or None."""
+    if not data.strip():
+        return f"{name} is empty: submit the file with your code in it."
+    head = data[:64]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) >= 8 and any(
+            not any(head[i::2]) and all(head[1 - i::2]) for i in (0, 1))):  # BOM, or every other byte NUL
+        return f"{name} is UTF-16 text; save it as UTF-8 (in most editors: Save with encoding, UTF-8)."
+    if b"\0" in data:
+        where = data.index(b"\0")
+        return (f"{name} holds NUL bytes (the first at byte {where}): it is a binary file, not Python source; "
+                "submit the .py file itself.")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"{name} is not UTF-8 text (byte {e.start} is {data[e.start]:#04x}); save it as UTF-8."
+    return None
+
+
+def _load(p: Path, entry_names) -> Submission:
+    if not p.exists() and not p.is_symlink():
+        raise LoadError(f"{safe_name(str(p))}: no such file or folder")
+    if p.is_symlink():
+        try:
+            target = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise LoadError(f"{safe_name(p.name)} is a symbolic link that leads nowhere (or in a loop)") from None
+        if not target.is_relative_to(p.parent.resolve()):
+            raise LoadError(f"{safe_name(p.name)} is a symbolic link to {safe_name(str(target))}, outside its "
+                            "folder: the grader does not follow it; put the file itself there.")
+    sid = safe_name(p.name if p.is_dir() else p.stem)
     if p.is_dir():
         kind = "folder"
         files, skipped = _read_tree(p)
-        entry = choose_entry(files, entry_names, str(p))
+        entry = choose_entry(files, entry_names, safe_name(str(p)))
     elif p.suffix == ".zip":
         kind = "zip"
         files, skipped = _read_zip(p)
-        entry = choose_entry(files, entry_names, p.name)
+        entry = choose_entry(files, entry_names, safe_name(p.name))
     elif p.suffix in (".py", ".ipynb"):
         kind = p.suffix[1:]
         if p.stat().st_size > MAX_FILE_BYTES:
-            raise LoadError(f"{p.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
-        files, skipped = {p.name: p.read_bytes()}, []
-        entry = p.name
+            raise LoadError(f"{safe_name(p.name)} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        entry = safe_name(p.name)
+        files, skipped = {entry: p.read_bytes()}, []
     else:
-        raise LoadError(f"{p.name}: a submission is a .py file, a .ipynb notebook, a folder or a .zip")
+        raise LoadError(f"{safe_name(p.name)}: a submission is a .py file, a .ipynb notebook, a folder or a .zip")
     sha = _sha(files)
     if entry.endswith(".ipynb"):
         script, line_map, cells, written = notebook_to_script(files[entry], entry)
@@ -376,12 +465,12 @@ def load(path: str | Path, entry_names=("googlenet.py", "model.py", "main.py")) 
         for fname, data in written.items():
             files.setdefault(str(PurePosixPath(entry).parent / fname).lstrip("./") or fname, data)
         files[gen] = script.encode()
-        return Submission(sid, str(p), kind if kind != "py" else "ipynb", files, gen, sha, line_map, entry, cells, skipped,
+        return Submission(sid, safe_name(str(p)), kind if kind != "py" else "ipynb", files, gen, sha, line_map, entry, cells, skipped,
                           ipython_lines=_notebook_ipython_lines(script, line_map, cells))
-    try:
-        text = files[entry].decode("utf-8")
-    except UnicodeDecodeError:
-        raise LoadError(f"{entry} is not UTF-8 text; save it as UTF-8.") from None
+    problem = _text_problem(files[entry], entry)
+    if problem:
+        raise LoadError(problem)
+    text = files[entry].decode("utf-8")
     script, ipy = neutralize_ipython(text)
-    return Submission(sid, str(p), kind, files, entry, sha, [], None, [], skipped,
+    return Submission(sid, safe_name(str(p)), kind, files, entry, sha, [], None, [], skipped,
                       ipython_lines=ipy, run_files={entry: script.encode()} if ipy else {})

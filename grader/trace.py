@@ -44,6 +44,22 @@ SEAL_PREFIX = b"grader.trace-seal/1 "  # as in _child.py
 SEAL_BYTES = 32
 MAX_NODES = 20000
 MAX_RESULT_BYTES = 32 * 1024 * 1024
+#: Layers (traced calls that are not containers) the grader analyses: the assignments'
+#: networks have a few hundred; above this the submission gets ``too_many_layers``
+#: and no graph work (10,000 identity layers took minutes of analysis).
+MAX_LAYERS = 3000
+#: Containers inside containers: Keras models nest a few levels; a deeper chain is not a model.
+MAX_NESTING = 64
+#: Tensor references (inputs, outputs, aliases) of one graph, all nodes together.
+MAX_TENSOR_REFS = 20 * MAX_NODES
+#: Node ids and tensor names are the tracer's own ("n12", "t7"): longer ones are not.
+MAX_ID_CHARS = 200
+#: What the grader copies of the student's strings (layer names, classes, config
+#: values, messages) is cut to this many characters, with an ellipsis.
+MAX_NAME_CHARS = 200
+MAX_CONFIG_CHARS = 1000
+MAX_MESSAGE_CHARS = 4000
+ELLIPSIS = "\u2026"
 
 
 class TraceInvalid(ValueError):
@@ -107,6 +123,86 @@ def _check_graph(g, what):
             raise TraceInvalid(f"{what}.{k} is malformed")
     if not isinstance(g.get("input_sources", []), list) or not all(_is_src(x) for x in g.get("input_sources", [])):
         raise TraceInvalid(f"{what}.input_sources is malformed")
+    check_structure(g, what)
+    _cut_node_strings(nodes)
+
+
+def check_structure(g: dict, what: str = "graph") -> None:
+    """The graph's shape, in time linear in its size and before any graph work:
+    ids and tensor names of the tracer's length, a bounded number of tensor
+    references, every parent a node of the graph, and the parent links a forest
+    of bounded depth (a loop of parents made the grader's container walk grow
+    without end). Raises TraceInvalid naming the first problem."""
+    nodes = g.get("nodes") or []
+    parent_of: dict = {}
+    refs = 0
+    for n in nodes:
+        if len(n["id"]) > MAX_ID_CHARS:
+            raise TraceInvalid(f"{what}: a node id longer than {MAX_ID_CHARS} characters")
+        for k in ("inputs", "outputs"):
+            ts = n.get(k) or []
+            refs += len(ts)
+            if any(len(t) > MAX_ID_CHARS for t in ts):
+                raise TraceInvalid(f"{what}: node {n['id']} has a tensor name longer than {MAX_ID_CHARS} characters")
+        parent = n.get("parent")
+        if parent is not None and not isinstance(parent, str):
+            raise TraceInvalid(f"{what}: node {n['id']} has a malformed parent")
+        parent_of[n["id"]] = parent
+    refs += 2 * len(g.get("aliases") or []) + len(g.get("inputs") or []) + len(g.get("outputs") or [])
+    if refs > MAX_TENSOR_REFS:
+        raise TraceInvalid(f"{what} has {refs} tensor references, more than {MAX_TENSOR_REFS}")
+    for nid, parent in parent_of.items():
+        if parent is not None and parent not in parent_of:
+            raise TraceInvalid(f"{what}: node {nid} has a dangling parent {parent[:40]!r} (no node has that id)")
+    depth: dict = {}  # id -> number of ancestors; each node joins one walk up to a known node: linear
+    for nid in parent_of:
+        chain, on_chain, x = [], set(), nid
+        while x is not None and x not in depth:
+            if x in on_chain:
+                raise TraceInvalid(f"{what}: the parents of node {nid} form a loop")
+            if len(chain) > MAX_NESTING:  # a loop longer than this ends here too
+                raise TraceInvalid(f"{what}: containers nested more than {MAX_NESTING} deep, or their parents "
+                                   "form a loop")
+            chain.append(x)
+            on_chain.add(x)
+            x = parent_of[x]
+        base = -1 if x is None else depth[x]
+        for k, y in enumerate(reversed(chain), 1):
+            depth[y] = base + k
+        if depth[nid] > MAX_NESTING:
+            raise TraceInvalid(f"{what}: containers nested more than {MAX_NESTING} deep")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` of at most ``limit`` characters: longer is cut, with an ellipsis."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + ELLIPSIS
+
+
+def _cut_value(v, limit: int, depth: int = 0):
+    """A config value with its strings cut and its lists and objects bounded (nested
+    at most 8 deep, 256 items each): what the grader copies into reports."""
+    if isinstance(v, str):
+        return cut(v, limit)
+    if depth >= 8 and isinstance(v, (list, dict)):
+        return ELLIPSIS
+    if isinstance(v, list):
+        return [_cut_value(x, limit, depth + 1) for x in v[:256]] + ([ELLIPSIS] if len(v) > 256 else [])
+    if isinstance(v, dict):
+        items = list(v.items())[:256]
+        return {cut(str(k), MAX_NAME_CHARS): _cut_value(x, limit, depth + 1) for k, x in items}
+    return v
+
+
+def _cut_node_strings(nodes: list) -> None:
+    """Cut, in place, the strings of each node that the grader copies into reports."""
+    for n in nodes:
+        for k in ("class", "name", "module", "kind"):
+            if isinstance(n.get(k), str) and len(n[k]) > MAX_NAME_CHARS:
+                n[k] = cut(n[k], MAX_NAME_CHARS)
+        if isinstance(n.get("error"), str) and len(n["error"]) > MAX_MESSAGE_CHARS:
+            n["error"] = cut(n["error"], MAX_MESSAGE_CHARS)
+        if n.get("config"):
+            n["config"] = _cut_value(n["config"], MAX_CONFIG_CHARS)
 
 
 #: The notes the child may write, with their text fields.
@@ -191,6 +287,8 @@ def validate(doc) -> dict:
         raise TraceInvalid("malformed error")
     if err is not None:
         _check_cause(err.get("cause"), "error")
+        if len(err.get("message", "")) > MAX_MESSAGE_CHARS:
+            err["message"] = cut(err["message"], MAX_MESSAGE_CHARS)
     _check_found(doc.get("found"))
     _check_statement_errors(doc.get("statement_errors", []))
     _check_graph(doc.get("graph"), "graph")
@@ -303,11 +401,17 @@ def check_places(doc: dict, files: dict) -> None:
                 raise TraceInvalid(f"it places the model's input at {p}")
 
 
+def layer_count(g: dict | None) -> int:
+    """The traced layers of a (validated) graph: its nodes that are not containers."""
+    return sum(1 for n in (g or {}).get("nodes") or () if not n.get("container"))
+
+
 def check_wiring(doc: dict) -> None:
     """The traced graphs hang together (``graph.check_wiring``); raise TraceInvalid otherwise.
-    A trace whose configs contradict its shapes is left to the report (``graph.TraceError``)."""
+    A trace whose configs contradict its shapes is left to the report (``graph.TraceError``);
+    one of more than MAX_LAYERS layers is not built here (it is graded ``too_many_layers``)."""
     for what, g in _graphs(doc):
-        if not isinstance(g, dict) or g.get("nodes") is None:
+        if not isinstance(g, dict) or g.get("nodes") is None or layer_count(g) > MAX_LAYERS:
             continue
         partial = bool(g.get("partial")) if what == "graph" else bool(g.get("error"))
         try:

@@ -176,6 +176,7 @@ def test_batch_finished_and_honest_grades_unchanged(graded):
     ("syntax_error", {"build_error"}),
     ("missing_package", {"no_model"}),
     ("billions_of_params", {"memory_limit"}),
+    ("many_identity_layers", {"too_many_layers"}),
 ])
 def test_each_hostile_case_gets_its_finding(graded, sid, codes):
     r = graded["mixed"][sid]
@@ -212,6 +213,14 @@ def test_no_process_survives(graded):
 
 def test_no_connection_left_the_sandbox(graded):
     assert graded["listener"].received == []
+
+
+def test_a_model_of_thousands_of_layers_costs_the_grader_little(graded):
+    r = graded["mixed"]["many_identity_layers"]
+    (f,) = [f for f in r["findings"] if f["code"] == "too_many_layers"]
+    assert "3105 layers" in f["message"]
+    assert len(json.dumps(r)) < 200_000  # no row or finding per layer
+    assert (graded["out"] / "many_identity_layers" / "report.html").stat().st_size < 500_000
 
 
 def test_output_is_capped(graded):

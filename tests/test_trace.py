@@ -286,3 +286,111 @@ def test_a_model_that_does_not_hang_together_is_refused():
     for g in (wide, loose):
         with pytest.raises(trace.TraceInvalid):
             trace.check_wiring({"graph": g})
+
+
+# -- bounded cost (issue 21, part 5): the structure is checked in linear time before any graph work ------
+
+
+def _chain(n: int, **kw) -> dict:
+    """A trace of ``n`` identity layers one after another (what Activation('linear') in a loop records)."""
+    nodes = [_node(i, kind="layer", **{"class": "Activation"}, config={"activation": "linear"}, inputs=[f"t{i}"],
+                   outputs=[f"t{i + 1}"], in_shapes=[[None, 8, 8, 3]], out_shapes=[[None, 8, 8, 3]]) for i in range(n)]
+    g = {"nodes": nodes, "aliases": [], "inputs": ["t0"], "outputs": [f"t{n}"], **kw}
+    return {"schema": trace.TRACE_SCHEMA, "status": "ok", "graph": g}
+
+
+def test_parents_that_loop_or_dangle_are_refused_before_any_graph_work():
+    ring = _chain(10_000)
+    for i, n in enumerate(ring["graph"]["nodes"]):  # what grew the grader to 3 GB: a ring of containers
+        n["parent"] = f"n{(i + 1) % 10}" if i < 10 else "n0"
+        n["container"] = i < 10
+    with pytest.raises(trace.TraceInvalid, match="form a loop"):
+        trace.validate(ring)
+    loop = _chain(10_000)
+    for i, n in enumerate(loop["graph"]["nodes"]):
+        n["parent"] = f"n{(i + 1) % 10_000}"  # every node inside the next one, the last inside the first
+    with pytest.raises(trace.TraceInvalid, match="nested more than|loop"):
+        trace.validate(loop)
+    short = _chain(3)
+    short["graph"]["nodes"][0]["parent"] = "n1"
+    short["graph"]["nodes"][1]["parent"] = "n0"
+    with pytest.raises(trace.TraceInvalid, match="form a loop"):
+        trace.validate(short)
+    selfish = _chain(2)
+    selfish["graph"]["nodes"][1]["parent"] = "n1"
+    with pytest.raises(trace.TraceInvalid, match="form a loop"):
+        trace.validate(selfish)
+    dangling = _chain(3)
+    dangling["graph"]["nodes"][2]["parent"] = "n77"
+    with pytest.raises(trace.TraceInvalid, match="dangling parent"):
+        trace.validate(dangling)
+    deep = _chain(trace.MAX_NESTING + 5)
+    for i, n in enumerate(deep["graph"]["nodes"][1:], 1):
+        n["parent"] = f"n{i - 1}"  # a tower of containers, each inside the one before
+    with pytest.raises(trace.TraceInvalid, match="nested more than"):
+        trace.validate(deep)
+    wide = _chain(3)
+    wide["graph"]["nodes"][0]["inputs"] = [f"t{i}" for i in range(trace.MAX_TENSOR_REFS)]
+    with pytest.raises(trace.TraceInvalid, match="tensor references"):
+        trace.validate(wide)
+    long_id = _chain(2)
+    long_id["graph"]["nodes"][1]["outputs"] = ["t" * 10_000]
+    with pytest.raises(trace.TraceInvalid, match="tensor name longer"):
+        trace.validate(long_id)
+
+
+def test_nesting_within_the_cap_is_accepted_and_builds():
+    ok = _chain(50)
+    for i, n in enumerate(ok["graph"]["nodes"][1:10], 1):
+        n["parent"] = "n0"  # nine layers inside a container
+    ok["graph"]["nodes"][0]["container"] = True
+    trace.validate(ok)
+    long = _chain(10_000)  # a long chain is fine for the structure check (the layer cap is the report's)
+    assert trace.validate(long) is long
+    assert trace.layer_count(long["graph"]) == 10_000 > trace.MAX_LAYERS
+
+
+def test_the_students_strings_are_cut_with_an_ellipsis():
+    doc = _chain(2)
+    n = doc["graph"]["nodes"][0]
+    n["name"] = "x" * 3_000_000  # a layer name of 3 MB
+    n["class"] = "C" * 1_000_000
+    n["config"] = {"activation": "y" * 2_000_000, "nested": [[["z" * 5000]]], "many": list(range(10_000))}
+    doc["error"] = {"type": "ValueError", "message": "m" * 5_000_000, "source": None}
+    trace.validate(doc)
+    assert len(n["name"]) == trace.MAX_NAME_CHARS and n["name"].endswith(trace.ELLIPSIS)
+    assert len(n["class"]) == trace.MAX_NAME_CHARS
+    assert len(n["config"]["activation"]) == trace.MAX_CONFIG_CHARS
+    assert n["config"]["nested"] == [[["z" * (trace.MAX_CONFIG_CHARS - 1) + trace.ELLIPSIS]]]
+    assert len(n["config"]["many"]) == 257 and n["config"]["many"][-1] == trace.ELLIPSIS
+    assert len(doc["error"]["message"]) == trace.MAX_MESSAGE_CHARS
+    assert len(json.dumps(doc)) < 50_000
+
+
+def test_a_model_above_the_layer_cap_is_its_own_finding_without_graph_work(assignment):
+    from grader import check
+
+    ref = check.reference_graph(assignment)
+    sub = load(Path(__file__).parent / "data" / "cases" / "correct_functional.py", assignment.entry_files)
+    doc = trace.validate(_chain(trace.MAX_LAYERS + 1))
+    res = trace.TraceResult("ok", doc)
+    r = check.build_report(sub, res, assignment, ref, 0.0)
+    roots = [(f.code, f.location) for f in r.findings if f.caused_by is None]
+    assert roots[0] == ("too_many_layers", "data"), roots
+    assert r.status == "failed" and r.score == 0
+    assert f"{trace.MAX_LAYERS + 1} layers" in r.findings[0].message
+    assert len(r.to_json()) < 200_000
+
+
+def test_a_report_lists_a_bounded_number_of_findings(assignment):
+    """2,500 identity layers (under the layer cap) give thousands of layer_extra
+    findings; the report lists the roots first and at most MAX_REPORTED_FINDINGS."""
+    from grader import check
+
+    ref = check.reference_graph(assignment)
+    sub = load(Path(__file__).parent / "data" / "cases" / "correct_functional.py", assignment.entry_files)
+    r = check.build_report(sub, trace.TraceResult("ok", trace.validate(_chain(2500))), assignment, ref, 0.0)
+    assert len(r.findings) == check.MAX_REPORTED_FINDINGS
+    ids = {f.id for f in r.findings}
+    assert all(f.caused_by is None or f.caused_by in ids for f in r.findings)
+    assert r.score < r.max_score and len(r.to_json()) < 1_000_000
