@@ -1557,7 +1557,7 @@ class _Context:
         r_nodes = [n for n in self.R.graph.nodes.values()]
         for rn in r_nodes:
             sn = self.match.get(rn.id)
-            if rn.op == "concat":
+            if rn.op in ("concat", "add"):  # a merge: the block it makes (a residual block's addition too)
                 sb = self.block_match.get(rn.id)
                 sn = sb.concat if sb is not None else None
             loc = self.d.names.loc(rn)
