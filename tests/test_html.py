@@ -690,9 +690,11 @@ def _ui_msgids() -> set:
                     fh, ("_", "gettext", "ngettext"), [], {"extensions": "jinja2.ext.i18n",
                                                             "trimmed": "false"}):
                 ids.add(msg if isinstance(msg, str) else tuple(m for m in msg if m))
-    with (ROOT / "grader" / "render" / "html.py").open("rb") as fh:
-        for _, _, msg, _ in extract_python(fh, {"_": None}, [], {}):
-            ids.add(msg)
+    for module in ("html.py", "blocks.py"):
+        with (ROOT / "grader" / "render" / module).open("rb") as fh:
+            for _, _, msg, _ in extract_python(fh, {"_": None}, [], {}):
+                if msg is not None:  # self._(spec.title): the architectures' words, added below
+                    ids.add(msg)
     with (ROOT / "grader" / "render" / "index.py").open("rb") as fh:
         for _, _, msg, _ in extract_python(fh, {"gettext": None}, [], {}):
             if msg is not None:  # gettext(a_variable): the part titles, added below
@@ -704,6 +706,9 @@ def _ui_msgids() -> set:
         if (folder / "arch.py").is_file():
             for p in get(folder.name).parts:
                 ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
+            a = get(folder.name)  # and the words of its block drawings
+            ids |= {a.blocks_title, a.blocks_legend} | {d.title for d in a.drawings} | {
+                p.label for d in a.drawings for p in d.paths if p.label}
     return ids
 
 

@@ -18,7 +18,8 @@ from typing import Callable
 from ..arch import BlockDrawing
 from ..report import Block, BranchLayer, Finding, LayerRow
 
-_W, _H, _GAP, _PAD, _IO_H, _ROW_GAP = 170, 64, 14, 8, 30, 20
+_W, _H, _GAP, _PAD, _IO_H, _ROW_GAP = 170, 70, 14, 8, 30, 20
+_CHAIN_W = 136  # a transition's four layers side by side fit a column of the page
 
 
 @dataclass
@@ -62,6 +63,10 @@ def role_of(location: str, block_location: str) -> str:
     return location.rsplit("/", 1)[-1]
 
 
+def _activation(name: str | None) -> str | None:
+    return {"relu": "ReLU"}.get(name, name) if name else None
+
+
 def _number(role: str) -> str:
     return role.split("_", 1)[0]
 
@@ -69,9 +74,13 @@ def _number(role: str) -> str:
 class Drawer:
     """Draws a block, the probe of a block function, or a chain (a transition)."""
 
-    def __init__(self, gettext: Callable[..., str], roots: list[Finding], column_title: Callable[[str], str]):
+    def __init__(self, gettext: Callable[..., str], findings: list[Finding], column_title: Callable[[str], str]):
         self._ = gettext
-        self.roots = [f for f in roots if f.severity in ("error", "warning")]
+        self.roots = [f for f in findings if f.caused_by is None and f.severity in ("error", "warning")]
+        # a chain's layers show a fault repeated where an earlier one is its root (every transition's max
+        # pool), but not the shapes an earlier fault changed
+        self.at_layers = [f for f in findings if f.severity in ("error", "warning")
+                          and f.code not in ("output_shape", "params")]
         self.column_title = column_title
 
     # -- findings ---------------------------------------------------------------------
@@ -102,14 +111,15 @@ class Drawer:
             box_kind, lines = "norm", [self._("BatchNorm")]
         elif layer.type == "act":
             box_kind = "norm"
-            lines = [layer.activation or (self._("ReLU") if layer.ok and role.endswith("relu") else self._("activation"))]
+            lines = [_activation(layer.activation) or (self._("ReLU") if layer.ok and role.endswith("relu")
+                                                       else self._("activation"))]
         elif layer.type == "conv":
             box_kind = "conv"
             lines = [" ".join(s for s in (self._("conv"), kernel) if s)]
             if layer.filters is not None:
                 lines.append(self._("%(n)s filters", n=layer.filters))
             after = [self._("BN")] if role in spec.folded_norms else []
-            after.append(layer.activation if layer.activation else self._("no activation"))
+            after.append(_activation(layer.activation) or self._("no activation"))
             lines.append(" · ".join(after))
         else:
             box_kind, lines = "conv", [layer.type]
@@ -122,14 +132,15 @@ class Drawer:
         if not layer.ok:
             lines[0] = "✗ " + lines[0]
         title = f"{layer.location}: " + ", ".join(lines)
-        return Box(x, y, _W, _H, [fit(s, 24) for s in lines], box_kind, bad=not layer.ok, title=title)
+        return Box(x, y, _W, _H, [fit(s, 22 if layer.ok else 20) for s in lines], box_kind, bad=not layer.ok,
+                   title=title)
 
     def _missing_box(self, role: str, loc: str, kind: str, x: int, y: int) -> Box:
-        lines = ["✗ " + self._("missing: %(layer)s", layer=self.column_title(role))]
+        lines = ["✗ " + self._("missing"), self.column_title(role)]
         f = self._related(loc, kind, role)
-        if f is not None and f.expected is not None:
+        if f is not None and f.expected is not None and str(f.expected) != role:
             lines.append(self._("paper: %(n)s", n=f.expected))
-        return Box(x, y, _W, _H, [fit(s, 24) for s in lines], "missing", bad=True,
+        return Box(x, y, _W, _H, [fit(s, 20) for s in lines], "missing", bad=True,
                    title=f"{loc}: " + ", ".join(lines))
 
     # -- a block -------------------------------------------------------------------------
@@ -226,7 +237,9 @@ class Drawer:
             label = text if step is None else self._("ReLU")
             if step is not None and b.output_shape is not None:
                 label += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
-            bad = merge_bad is not None
+            bad = merge_bad is not None and (step is not None or merge_bad.code != "activation" or not spec.after_merge)
+            if bad and step is not None and merge_bad.code == "activation" and merge_bad.expected is not None:
+                label = self._("paper: %(n)s", n=merge_bad.expected)
             if bad:
                 label = "✗ " + label
             box = Box(_PAD, y, width - 2 * _PAD, _IO_H, [label], "io", bad=bad,
@@ -249,15 +262,16 @@ class Drawer:
         order = [(role, by_role.get(role)) for role in roles] + [
             (role, r) for role, r in by_role.items() if role not in roles]
         n = len(order)
-        width = _PAD * 2 + n * _W + (n - 1) * _GAP
+        width = _PAD * 2 + n * _CHAIN_W + (n - 1) * _GAP
         d = Diagram(width=width, height=_PAD * 2 + _H)
         ok = True
         for i, (role, row) in enumerate(order):
-            x = _PAD + i * (_W + _GAP)
+            x = _PAD + i * (_CHAIN_W + _GAP)
             if row is None:
                 box = self._missing_box(role, prefix, spec.kind, x, _PAD)
             else:
                 box = self._row_box(row, role, prefix, spec, x)
+            box.w = _CHAIN_W
             ok = ok and not box.bad
             d.boxes.append(box)
             d.description.append(box.title)
@@ -285,11 +299,11 @@ class Drawer:
             kind, lines = "norm", [cfg.get("activation") or self._("ReLU")]
         else:
             kind, lines = "conv", [row.type or role]
-        f = next((f for f in self.roots if f.location in (row.location, f"{spec.kind}/{role}")), None)
+        f = next((f for f in self.at_layers if f.location in (row.location, f"{spec.kind}/{role}")), None)
         bad = f is not None  # not its shape: an earlier fault changes every later shape
         if f is not None and f.expected is not None:
             lines.append(self._("paper: %(n)s", n=f.expected))
         if bad:
             lines[0] = "✗ " + lines[0]
-        return Box(x, _PAD, _W, _H, [fit(s, 24) for s in lines], kind, bad=bad,
+        return Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], kind, bad=bad,
                    title=f"{row.location}: " + ", ".join(lines))

@@ -353,7 +353,7 @@ class _Builder:
         except _arch.ArchitectureError:
             self.arch = None
         self.generic = self.arch is None or self.arch.name == "googlenet" or not self.arch.drawings
-        self.drawer = Drawer(self._, [f for f in report.findings if f.caused_by is None],
+        self.drawer = Drawer(self._, report.findings,
                              lambda c: self.arch.column_title(c) if self.arch else c)
 
     def _(self, msgid: str, **kw) -> str:
