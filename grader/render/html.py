@@ -768,10 +768,14 @@ class _Builder:
     def layers(self) -> list[dict]:
         rows = []
         for r in self.r.model.layers:
+            # 1×1×2048 (a pool of the whole map) and 2048 (a global pool) are the same output, as in Table 1
+            got, want = _dims(r.output_shape), _dims(r.expected_output_shape)
+            shape_bad = (r.output_shape != r.expected_output_shape if got is None or want is None
+                         else _squeeze(got) != _squeeze(want))
             rows.append({
                 "r": r,
-                "bad": r.mismatch,
-                "shape_bad": r.output_shape != r.expected_output_shape,
+                "bad": shape_bad or r.params != r.expected_params,
+                "shape_bad": shape_bad,
                 "params_bad": r.params != r.expected_params,
                 "expected_shape": _value(r.expected_output_shape),
                 "shape": _value(r.output_shape),
