@@ -75,6 +75,31 @@ class Defaults:
     builders: tuple
 
 
+@dataclass(frozen=True)
+class PathDrawing:
+    """One path of a block, from the block's input to its merge, as the report draws it.
+    A path without roles is the input itself (ResNet's identity shortcut, a dense layer's
+    input): it has no layer, so the report draws it as a line, never as a missing layer."""
+
+    label: str  # what the path is ("shortcut", "the input"); a msgid, translated by the report
+    roles: tuple = ()  # the roles on it in order ("1_conv", "2_conv", "3_conv")
+
+
+@dataclass(frozen=True)
+class BlockDrawing:
+    """How the report draws one kind of block: its paths side by side, then the merge
+    (the engine knows merges: ``add`` or ``concat``); ``merge=None`` is a chain of layers
+    with no merge (DenseNet's transition)."""
+
+    kind: str  # the block kind (a ``function_kinds`` name, or a segment such as transition_layer)
+    title: str  # the kind in words ("identity block"); a msgid
+    paths: tuple  # PathDrawing, left to right
+    merge: str | None = "concat"
+    after_merge: tuple = ()  # what the block applies to the merge ("relu": ResNet's ReLU after the addition)
+    folded_norms: tuple = ()  # roles whose BatchNormalization the report folds into the convolution
+    merge_roles: tuple = ()  # location suffixes of the merge and what follows it; a finding there marks it
+
+
 class Architecture:
     """The base of every architecture; defaults suit networks whose reference
     layers carry the location names (Keras names)."""
@@ -94,6 +119,11 @@ class Architecture:
     block_word: str = "block"
     column_titles: dict = {}
     messages: dict = {}
+    #: how the report draws each block kind (BlockDrawing); the title of its blocks section, and its legend (msgids)
+    drawings: tuple = ()
+    blocks_title: str = "The blocks"
+    blocks_legend: str = ("Each block: the previous layer feeds its branches, whose outputs are merged (concatenated "
+                          "or added). Boxes with a dashed red outline and ✗ differ from the paper.")
 
     # -- the reference ---------------------------------------------------------------
     def reference_script(self, assignment) -> str:
@@ -166,6 +196,17 @@ class Architecture:
     def aux_name(self, k: int) -> str:
         """The location of the k-th (0-based) auxiliary head the reference does not have."""
         return f"aux{k + 1}"
+
+    def drawing(self, block) -> BlockDrawing | None:
+        """How the report draws a block of its report (``grader.report.Block``): the drawing
+        of the kind its location names (a block function called alone), else of the first kind."""
+        by = {d.kind: d for d in self.drawings}
+        return by.get(block.location) or (self.drawings[0] if self.drawings else None)
+
+    def drawn_segments(self, locations: list) -> list:
+        """(prefix, kind) of each chain of layers the report draws apart (a transition),
+        found in the report's layer locations; none by default."""
+        return []
 
     # -- block functions ------------------------------------------------------------
     probes: tuple = ()

@@ -178,6 +178,32 @@ def test_case(path, name, file, use_sandbox):
         assert location in body
         if f.source is not None and f.severity == "error":
             assert str(f.source.line if f.source.cell is None else f.source.cell_line) in body
+    assert_page_says(report, doc, body, A)
+
+
+def assert_page_says(report, doc, body: str, A) -> None:
+    """What the page says of the blocks: the header names the architecture; a correct
+    submission (no error) has nothing marked as differing; a residual block is drawn with
+    its addition, a dense layer concatenated onto its input."""
+    from grader.arch import get as get_arch
+
+    arch = get_arch(report.architecture)
+    kicker = doc.find(".//p[@class='kicker']")
+    assert arch.title in "".join(kicker.itertext()), "".join(kicker.itertext())
+    section = doc.find(".//section[@id='blocks']")
+    said = " ".join(texts(section).split())
+    if not any(f.severity == "error" for f in report.findings):
+        assert "differs" not in body and "branch missing" not in body, said[:3000]
+        assert not [g for g in section.iter() if "bad" in (g.get("class") or "").split()]
+        if arch.name == "densenet121" and report.model.blocks:  # BN-ReLU before each convolution
+            assert "BatchNorm" in said and "ReLU" in said
+    for article in section.iter("article"):
+        if article.get("id", "").startswith("block-") or article.get("id") == "probe":
+            words = " ".join(texts(article).split())
+            if arch.name == "resnet50":
+                assert " add " in f" {words} " and "ReLU" in words and "concatenate" not in words, words
+            elif arch.name == "densenet121":
+                assert "concatenate onto the input" in words, words
 
 
 @needs_chromium
@@ -197,3 +223,48 @@ def test_multi_fault_report_in_chromium(tmp_path, assignment, ref_graph, use_san
     shot = artifacts / "report_fails_multi_student.png"
     chromium(f"--screenshot={shot}", "--window-size=1280,4000", page.as_uri())
     assert shot.stat().st_size > 10_000
+
+
+#: a correct and a faulty submission of each architecture, for the browser
+DRAWN = (("googlenet", "correct_functional.py", "default"), ("googlenet", "fails_multi_student.py", "default"),
+         ("resnet50", "correct_resnet50_functional.py", "resnet50"),
+         ("resnet50", "fails_resnet50_relu_before_add.py", "resnet50"),
+         ("densenet121", "correct_densenet121_functional.py", "densenet121"),
+         ("densenet121", "fails_densenet121_no_bottleneck.py", "densenet121"))
+# written into a copy of the page (the report itself has no script): what overflows, measured by the browser
+MEASURE = """<script>
+const wraps = [...document.querySelectorAll('.svg-wrap')];
+const cut = wraps.filter(w => w.scrollWidth > w.clientWidth + 1).length;
+const wide = document.documentElement.scrollWidth > window.innerWidth;
+document.body.insertAdjacentHTML('beforeend', `<p id="measure">drawings=${wraps.length} cut=${cut} page_wider=${wide}</p>`);
+</script>"""
+
+
+@needs_chromium
+def test_block_drawings_in_chromium(tmp_path, use_sandbox):
+    """A correct and a faulty report of each architecture, opened in a real browser at a
+    desktop and a narrow width: every drawing fits its column and the page fits the window
+    (no block cut off on the right); screenshots kept in tests/artifacts to look at."""
+    artifacts = Path(__file__).parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for arch, case, name in DRAWN:
+        A, ref = graded_against(name)
+        report, sub = check.grade(CASES / case, A, use_sandbox=use_sandbox, ref=ref)
+        html = render_html(report, source_files=sub.source_texts())
+        page = tmp_path / f"{Path(case).stem}.html"
+        page.write_text(html, encoding="utf-8")
+        measured = tmp_path / f"{Path(case).stem}.measure.html"
+        measured.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+        for width in (1280, 700):
+            run = chromium("--dump-dom", f"--window-size={width},1000", measured.as_uri())
+            m = re.search(r'id="measure">drawings=(\d+) cut=(\d+) page_wider=(\w+)<', run.stdout)
+            assert m, run.stdout[-2000:]
+            assert int(m.group(1)) > 0 and m.group(2) == "0" and m.group(3) == "false", (case, width, m.group(0))
+        shot = artifacts / f"blocks_{Path(case).stem}.png"
+        shot.unlink(missing_ok=True)
+        # the blocks section alone, the rest of the page hidden, so the drawings are what the picture shows
+        only = tmp_path / f"{Path(case).stem}.blocks.html"
+        only.write_text(html.replace("</head>", "<style>body>header, main>*:not(#blocks), footer "
+                                     "{display:none !important}</style></head>"), encoding="utf-8")
+        chromium(f"--screenshot={shot}", "--window-size=1280,1600", only.as_uri())
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000, shot

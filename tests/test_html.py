@@ -690,9 +690,11 @@ def _ui_msgids() -> set:
                     fh, ("_", "gettext", "ngettext"), [], {"extensions": "jinja2.ext.i18n",
                                                             "trimmed": "false"}):
                 ids.add(msg if isinstance(msg, str) else tuple(m for m in msg if m))
-    with (ROOT / "grader" / "render" / "html.py").open("rb") as fh:
-        for _, _, msg, _ in extract_python(fh, {"_": None}, [], {}):
-            ids.add(msg)
+    for module in ("html.py", "blocks.py"):
+        with (ROOT / "grader" / "render" / module).open("rb") as fh:
+            for _, _, msg, _ in extract_python(fh, {"_": None}, [], {}):
+                if msg is not None:  # self._(spec.title): the architectures' words, added below
+                    ids.add(msg)
     with (ROOT / "grader" / "render" / "index.py").open("rb") as fh:
         for _, _, msg, _ in extract_python(fh, {"gettext": None}, [], {}):
             if msg is not None:  # gettext(a_variable): the part titles, added below
@@ -704,6 +706,9 @@ def _ui_msgids() -> set:
         if (folder / "arch.py").is_file():
             for p in get(folder.name).parts:
                 ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
+            a = get(folder.name)  # and the words of its block drawings
+            ids |= {a.blocks_title, a.blocks_legend} | {d.title for d in a.drawings} | {
+                p.label for d in a.drawings for p in d.paths if p.label}
     return ids
 
 
@@ -916,3 +921,82 @@ def test_odd_finding_links_lose_nothing():
     body = texts(parse(render_html(rep, table1=table1())))
     for m in ("cycle member A", "cycle member B", "orphan O"):
         assert m in body
+
+
+# -- block drawings of the other architectures --------------------------------------
+def _resnet_block(loc, *, shortcut=(), last_relu=False, bad_last=False):
+    def conv(role, k, n, act="relu", ok=True):
+        return BranchLayer(f"{loc}_{role}", "conv", [k, k], n, act, ok=ok)
+
+    main = [conv("1_conv", 1, 64), conv("2_conv", 3, 64),
+            conv("3_conv", 1, 256, "relu" if last_relu else None, ok=not bad_last)]
+    expected = {"1_conv": 64, "2_conv": 64, "3_conv": 256, **({"0_conv": 256} if shortcut else {})}
+    return Block(loc, expected, dict(expected), [None, 56, 56, 256], [None, 56, 56, 256], 70_000, 70_000,
+                 [list(shortcut), main], ok=False)  # the report's ok counts the identity as a missing branch
+
+
+def test_residual_blocks_drawn_with_shortcut_addition_and_relu():
+    proj = _resnet_block("conv2_block1", shortcut=[BranchLayer("conv2_block1_0_conv", "conv", [1, 1], 256, None)])
+    ident = _resnet_block("conv2_block2")
+    rep = report(net=([], [proj, ident]), probe=None, architecture="resnet50")
+    doc = parse(render_html(rep, table1=table1()))
+    kicker = "".join(doc.find(".//p[@class='kicker']").itertext())
+    assert kicker.startswith("ResNet-50 assignment"), kicker
+    sec = doc.find(".//section[@id='blocks']")
+    assert "The residual blocks" in texts(sec.find("h2"))
+    arts = list(sec.iter("article"))
+    assert len(arts) == 2 and not [a for a in arts if "bad" in a.get("class")]
+    words = [" ".join(texts(a).split()) for a in arts]
+    assert "projection block" in words[0] and "identity block" in words[1] and "identity shortcut" in words[1]
+    for w in words:
+        assert "as in the paper" in w and "differs" not in w and "branch missing" not in w
+        assert " add " in w and "ReLU → 56×56×256" in w and "concatenate" not in w and "BN · ReLU" in w
+    assert not [g for g in sec.iter() if "bad" in (g.get("class") or "").split()]
+    # the ReLU moved before the addition: the last 1x1 and the ReLU after the addition are marked, nothing else
+    moved = _resnet_block("conv2_block2", last_relu=True, bad_last=True)
+    f = Finding("f1", "activation", "error", "identity_block/add", "identity_block/add: the ReLU comes before the addition",
+                expected="ReLU after the addition", actual="ReLU before the addition")
+    doc = parse(render_html(report(net=([], [moved]), probe=None, architecture="resnet50", findings=[f]), table1=table1()))
+    sec = doc.find(".//section[@id='blocks']")
+    bad = [" ".join(texts(g).split()) for g in sec.iter() if local(g.tag) == "g" and "bad" in g.get("class", "").split()]
+    assert len(bad) == 2 and "✗ conv 1×1" in bad[0] and "paper: ReLU after the addition" in bad[1], bad
+    assert "differs" in texts(sec)
+
+
+def test_dense_layers_and_transitions_drawn():
+    def dense(loc, *, bottleneck=True):
+        new = [BranchLayer(f"{loc}_0_bn", "norm", None, None, None), BranchLayer(f"{loc}_0_relu", "act", None, None, None),
+               *([BranchLayer(f"{loc}_1_conv", "conv", [1, 1], 128, "relu")] if bottleneck else []),
+               BranchLayer(f"{loc}_2_conv", "conv", [3, 3], 32, None)]
+        cols = {"1_conv": 128, "2_conv": 32}
+        return Block(loc, cols, cols if bottleneck else {"2_conv": 32}, [None, 56, 56, 96], [None, 56, 56, 96],
+                     1, 1, [[], new], ok=False)
+
+    def row(loc, typ, config, shape=(None, 28, 28, 128)):
+        return LayerRow(loc, typ, list(shape), list(shape), 0, 0, config=config, expected_config=config)
+
+    transition = [row("pool2_bn", "BatchNormalization", {"norm": "batchnorm"}), row("pool2_relu", "Activation", {}),
+                  row("pool2_conv", "Conv2D", {"kernel": [1, 1], "filters": 128}),
+                  row("pool2_pool", "AveragePooling2D", {"pool_type": "avg", "pool_size": [2, 2], "strides": [2, 2]})]
+    layers = [LayerRow("conv2_block1_0_bn", "BatchNormalization", None, None, 0, 0), *transition,
+              LayerRow("conv3_block1_0_bn", "BatchNormalization", None, None, 0, 0)]
+    rep = report(net=(layers, [dense("conv2_block1"), dense("conv3_block1")]), probe=None, architecture="densenet121")
+    doc = parse(render_html(rep, table1=table1()))
+    assert "".join(doc.find(".//p[@class='kicker']").itertext()).startswith("DenseNet-121 assignment")
+    sec = doc.find(".//section[@id='blocks']")
+    arts = list(sec.iter("article"))
+    # in network order: the transition between the two dense layers
+    assert [a.get("id") for a in arts] == ["block-0", "segment-0", "block-1"]
+    words = [" ".join(texts(a).split()) for a in arts]
+    assert all("as in the paper" in w for w in words)
+    for w in (words[0], words[2]):
+        assert "concatenate onto the input" in w and "BatchNorm" in w and "the input" in w and "conv 3×3" in w
+    assert "transition layer" in words[1] and "avg pool 2×2/2" in words[1] and "conv 1×1" in words[1]
+    assert not [g for g in sec.iter() if "bad" in (g.get("class") or "").split()]
+    # no bottleneck: the missing 1x1 is a box of its own, marked; in Korean too
+    rep = report(net=(layers, [dense("conv2_block1", bottleneck=False)]), probe=None, architecture="densenet121")
+    for lang, missing, concat in (("en", "✗ missing", "concatenate onto the input"), ("ko", "✗ 없음", "입력에 이어 붙이기")):
+        sec = parse(render_html(rep, table1=table1(), lang=lang)).find(".//section[@id='blocks']")
+        bad = [" ".join(texts(g).split()) for g in sec.iter() if local(g.tag) == "g" and "bad" in g.get("class", "").split()]
+        assert len(bad) == 1 and missing in bad[0], bad
+        assert concat in texts(sec)

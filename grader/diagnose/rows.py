@@ -18,7 +18,7 @@ def rows(ctx: Context):
     r_nodes = [n for n in ctx.R.graph.nodes.values()]
     for rn in r_nodes:
         sn = ctx.match.get(rn.id)
-        if rn.op == "concat":
+        if rn.op in ("concat", "add"):  # a merge: the block it makes (a residual block's addition too)
             sb = ctx.block_match.get(rn.id)
             sn = sb.concat if sb is not None else None
         loc = ctx.d.names.loc(rn)

@@ -23,9 +23,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .. import arch as _arch
 from .. import i18n
 from ..fsutil import write_atomic
 from ..report import Block, BranchLayer, Finding, LayerRow, Report, Source
+from .blocks import Box, Diagram, Drawer
+from .blocks import fit as _fit
 
 __all__ = ["render_html", "write_html", "load_table1", "TABLE1_COLUMNS"]
 
@@ -335,27 +338,6 @@ class Cell:
         return self.expected is not None
 
 
-@dataclass
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
-    lines: list[str]
-    kind: str  # conv | pool | io | missing
-    bad: bool = False
-    title: str = ""
-
-
-@dataclass
-class Diagram:
-    width: int
-    height: int
-    boxes: list[Box] = field(default_factory=list)
-    edges: list[tuple[int, int, int, int]] = field(default_factory=list)
-    description: list[str] = field(default_factory=list)
-
-
 class _Builder:
     def __init__(self, report: Report, lang: str, translations, files, table1, locale_dir, part_titles=None):
         self.r = report
@@ -366,6 +348,13 @@ class _Builder:
         self.sources = _Sources(files)
         self.table1 = table1
         self.locale_dir = locale_dir
+        try:  # the architecture describes how its blocks are drawn; an unknown one: GoogLeNet's generic branches
+            self.arch = _arch.get(report.architecture or "googlenet")
+        except _arch.ArchitectureError:
+            self.arch = None
+        self.generic = self.arch is None or self.arch.name == "googlenet" or not self.arch.drawings
+        self.drawer = Drawer(self._, report.findings,
+                             lambda c: self.arch.column_title(c) if self.arch else c)
 
     def _(self, msgid: str, **kw) -> str:
         text = self.t.gettext(msgid)
@@ -726,27 +715,67 @@ class _Builder:
                 want, got = (b.expected or {}).get(key), (b.actual or {}).get(key)
                 if want is not None and _int(got) != _int(want):
                     diffs.append({"column": key, "expected": want, "actual": "—" if got is None else got})
-            ok = b.ok and not diffs and all(l.ok for br in b.branches for l in br)
-            out.append({"id": f"block-{i}", "b": b, "ok": ok, "diffs": diffs,
-                        "diagram": self.diagram(b),
+            if self.generic:
+                ok = b.ok and not diffs and all(l.ok for br in b.branches for l in br)
+                diagram, title = self.diagram(b), ""
+            else:  # b.ok counts the identity shortcut, which has no layer, as a missing branch
+                spec = self.arch.drawing(b)
+                diagram, ok = self.drawer.block(b, spec)
+                ok = ok and not diffs
+                title = self._(spec.title)
+            out.append({"id": f"block-{i}", "b": b, "ok": ok, "diffs": diffs, "diagram": diagram,
+                        "location": b.location, "kind": title,
                         "output": _hwc(b.output_shape) if b.output_shape is not None else "—"})
-        return out
+        return self._with_segments(out)
+
+    def _with_segments(self, blocks: list[dict]) -> list[dict]:
+        """The blocks, with the chains the architecture draws apart (DenseNet's transitions)
+        put in network order among them: by the position of their first layer."""
+        if self.generic:
+            return blocks
+        layers = self.r.model.layers
+        segments = self.arch.drawn_segments([r.location for r in layers])
+        if not segments:
+            return blocks
+        by = {d.kind: d for d in self.arch.drawings}
+        first = {}
+        for k, r in enumerate(layers):
+            for loc in {r.location, r.location.rsplit("_", 1)[0]}:
+                first.setdefault(loc, k)
+        items = [(first.get(b["location"], first.get(b["location"] + "_" + "0_bn", len(layers))), 0, b) for b in blocks]
+        for j, (prefix, kind) in enumerate(segments):
+            rows = [r for r in layers if r.location.startswith(prefix + "_")]
+            diagram, ok = self.drawer.chain(prefix, by[kind], rows)
+            last = rows[-1] if rows else None
+            items.append((first.get(prefix, len(layers)), 1, {
+                "id": f"segment-{j}", "b": None, "ok": ok, "diffs": [], "diagram": diagram, "location": prefix,
+                "kind": self._(by[kind].title),
+                "output": _hwc(last.output_shape) if last is not None and last.output_shape is not None else "—"}))
+        return [b for *_, b in sorted(items, key=lambda t: (t[0], t[1]))]
 
     def probe(self) -> dict | None:
         p = self.r.model.probe
         if p is None:
             return None
-        ok = p.ok and all(l.ok for br in p.branches for l in br)
-        return {"id": "probe", "b": p, "ok": ok, "diagram": self.diagram(p, probe=True)}
+        if self.generic:
+            ok = p.ok and all(l.ok for br in p.branches for l in br)
+            return {"id": "probe", "b": p, "ok": ok, "diagram": self.diagram(p, probe=True), "kind": ""}
+        spec = self.arch.drawing(p)
+        diagram, ok = self.drawer.block(p, spec, probe=True)
+        return {"id": "probe", "b": p, "ok": ok, "diagram": diagram, "kind": self._(spec.title)}
 
     # -- layers --------------------------------------------------------------
     def layers(self) -> list[dict]:
         rows = []
         for r in self.r.model.layers:
+            # 1×1×2048 (a pool of the whole map) and 2048 (a global pool) are the same output, as in Table 1
+            got, want = _dims(r.output_shape), _dims(r.expected_output_shape)
+            shape_bad = (r.output_shape != r.expected_output_shape if got is None or want is None
+                         else _squeeze(got) != _squeeze(want))
             rows.append({
                 "r": r,
-                "bad": r.mismatch,
-                "shape_bad": r.output_shape != r.expected_output_shape,
+                "bad": shape_bad or r.params != r.expected_params,
+                "shape_bad": shape_bad,
                 "params_bad": r.params != r.expected_params,
                 "expected_shape": _value(r.expected_output_shape),
                 "shape": _value(r.output_shape),
@@ -826,6 +855,9 @@ class _Builder:
             "origin": self.origin(),
             "table1": table1_rows if r.architecture == "googlenet" else [],
             "googlenet": r.architecture == "googlenet",
+            "arch_title": self.arch.title if self.arch else "GoogLeNet (Inception v1)",
+            "blocks_title": self._(self.arch.blocks_title) if self.arch else self._("The inception blocks"),
+            "blocks_legend": self._(self.arch.blocks_legend) if self.arch else "",
             "table1_notes": table1_notes,
             "table1_given": bool(self.table1),
             "blocks": self.blocks(),
@@ -842,5 +874,4 @@ class _Builder:
         }
 
 
-def _fit(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+

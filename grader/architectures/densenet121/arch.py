@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.arch import Architecture, Defaults, PartSpec, ProbeSpec
+from grader.arch import Architecture, BlockDrawing, Defaults, PartSpec, PathDrawing, ProbeSpec
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,6 +62,25 @@ class DenseNet121(Architecture):
     norms_are_style = False
     block_word = "dense layer"
     column_titles = {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}
+    # a dense layer: BN-ReLU-1x1 (its BN and ReLU folded)-3x3, concatenated onto its input; a transition: a chain
+    drawings = (
+        BlockDrawing("dense_block", "dense layer", (PathDrawing("the input"),
+                     PathDrawing("new features", ("0_bn", "0_relu", "1_conv", "2_conv"))), "concat", (), ("1_conv",),
+                     ("concat",)),
+        BlockDrawing("transition_layer", "transition layer", (PathDrawing("", ("bn", "relu", "conv", "pool")),), None),
+    )
+    blocks_title = "The dense layers and transitions"
+    blocks_legend = ("Each dense layer: BN, ReLU, a 1x1 convolution (4k filters), BN, ReLU, a 3x3 convolution "
+                     "(k filters), whose k new feature maps are concatenated onto the layer's input. Each transition: "
+                     "BN, ReLU, a 1x1 convolution, 2x2 average pooling. Boxes with a dashed red outline and ✗ "
+                     "differ from the paper.")
+
+    def drawn_segments(self, locations):
+        """The transitions: ``pool2_bn`` ... ``pool2_pool`` (``transition_layer_*`` when graded alone)."""
+        import re
+
+        return list(dict.fromkeys((m.group(1), "transition_layer") for m in
+                                  (re.fullmatch(r"(pool\d+|transition_layer)_(bn|relu|conv|pool)", s) for s in locations) if m))
     options = {"growth_rate": int, "compression": float, "stem": ("conv_bn_relu", "bn_relu_conv"),
                "final_bn_relu": bool, "use_bias": bool}
     probes = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.arch import Architecture, Defaults, PartSpec, ProbeSpec
+from grader.arch import Architecture, BlockDrawing, Defaults, PartSpec, PathDrawing, ProbeSpec
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,6 +46,12 @@ class GoogLeNet(Architecture):
     function_kinds = ("inception",)
     block_word = "inception block"
     column_titles = COLUMN_TITLES
+    drawings = (BlockDrawing("inception", "inception block", (
+        PathDrawing("1x1", ("1x1",)), PathDrawing("3x3", ("3x3_reduce", "3x3")),
+        PathDrawing("5x5", ("5x5_reduce", "5x5")), PathDrawing("pool", ("pool", "pool_proj"))), "concat"),)
+    blocks_title = "The inception blocks"
+    blocks_legend = ("Each block: the previous layer feeds four branches whose outputs are concatenated. "
+                     "Boxes with a dashed red outline and ✗ differ from the paper.")
     probes = (
         ProbeSpec("inception", ("inception", "inception_module", "inception_block"), PROBE_SHAPE,
                   # six separate counts must be numbers (not six tensors, not six lists)

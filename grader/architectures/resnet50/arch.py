@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.arch import Architecture, Defaults, PartSpec, ProbeSpec
+from grader.arch import Architecture, BlockDrawing, Defaults, PartSpec, PathDrawing, ProbeSpec
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,6 +62,24 @@ class ResNet50(Architecture):
     norms_are_style = False
     block_word = "residual block"
     column_titles = {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}
+    # the report draws the main path (each convolution with its BN, and ReLU but the last), the
+    # shortcut, the addition and the ReLU after it
+    _MAIN = PathDrawing("main path", ("1_conv", "2_conv", "3_conv"))
+    drawings = (
+        BlockDrawing("identity_block", "identity block", (PathDrawing("identity shortcut"), _MAIN), "add", ("relu",),
+                     ("1_conv", "2_conv", "3_conv"), ("add", "out")),
+        BlockDrawing("projection_block", "projection block", (PathDrawing("projection shortcut", ("0_conv",)), _MAIN),
+                     "add", ("relu",), ("0_conv", "1_conv", "2_conv", "3_conv"), ("add", "out")),
+    )
+    blocks_title = "The residual blocks"
+    blocks_legend = ("Each block: its input feeds the main path (1x1, 3x3, 1x1 convolutions, each with "
+                     "BatchNormalization) and the shortcut (the input itself, or a 1x1 projection); the two are "
+                     "added, then a ReLU. Boxes with a dashed red outline and ✗ differ from the paper.")
+
+    def drawing(self, block):
+        """A block of the network: a projection block where the paper's has a shortcut convolution."""
+        by = {d.kind: d for d in self.drawings}
+        return by.get(block.location) or by["projection_block" if "0_conv" in (block.expected or {}) else "identity_block"]
     options = {"stride_on": STRIDE_PLACEMENTS}
     probes = (
         ProbeSpec("identity_block", ("identity_block",), (8, 8, PROBE_FILTERS[2]),
