@@ -12,7 +12,6 @@ from .runner import Script, error_record, graph_tids, link_failures, name_cause
 from .tracer import Tracer
 
 
-
 def _partial(nodes, aliases, mark=None, alias_mark=None) -> dict:
     return {"nodes": list(nodes[:mark] if mark is not None else nodes),
             "aliases": list(aliases[:alias_mark] if alias_mark is not None else aliases),

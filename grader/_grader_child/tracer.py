@@ -2,7 +2,7 @@
 student's code makes, as the nodes and tensor ids of the trace's graph.
 
 The ``Tracer`` keeps what was recorded and where in the student's files it
-happened; ``grader._grader_child.hooks`` puts it in Keras's way (its hooks call
+happened; ``hooks`` puts it in Keras's way (its hooks call
 ``begin`` and ``end`` around each call).
 """
 
@@ -63,7 +63,6 @@ def _shape(t):
         return [None if d is None else int(d) for d in (s.as_list() if hasattr(s, "as_list") else s)]
     except Exception:
         return None
-
 
 
 class Tracer:
