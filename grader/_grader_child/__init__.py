@@ -35,6 +35,13 @@ PACKAGE_DIR = os.path.dirname(__file__)
 ENTRY_FILE = os.path.join(os.path.dirname(PACKAGE_DIR), "_child.py")
 
 
+#: the module the classes the student's code meets (stand-ins, Keras 2 modules and
+#: shapes, the importer) say they are from: Python's own messages name a value's
+#: class ("of type <class '__main__.StandIn'>") and reports quote them; the tracer
+#: ran as __main__ when it was one file, and its package's name stays out of them
+SHOWN_MODULE = "__main__"
+
+
 def is_own_code(filename: str) -> bool:
     """Whether ``filename`` (a code object's) is a file of the tracer itself."""
     return filename == ENTRY_FILE or filename.startswith(PACKAGE_DIR + os.sep)

@@ -12,7 +12,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from . import is_own_code
+from . import SHOWN_MODULE, is_own_code
 from .legacy import LegacyModule, legacy_targets
 from .standins import StandInModule
 from .tracer import Tracer
@@ -45,6 +45,8 @@ class GraderImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     made by TensorFlow, Keras or NumPy (which probe optional packages with
     ``try: import x``) are never answered, nor is a submodule of a real package,
     nor a module the assignment lists in ``never_stub``."""
+
+    __module__ = SHOWN_MODULE
 
     def __init__(self, tracer: Tracer, never_stub):
         self.tracer = tracer

@@ -17,6 +17,7 @@ import math
 import sys
 import types
 
+from . import SHOWN_MODULE
 from .standins import _STATE
 from .tracer import Tracer
 
@@ -50,6 +51,8 @@ def legacy_targets(fullname: str):
 class LegacyModule(types.ModuleType):
     """A Keras 2 module path: its names are looked up in the Keras 3 modules that hold them."""
 
+    __module__ = SHOWN_MODULE
+
     def __init__(self, name, targets):
         super().__init__(name)
         self.__dict__["_grader_targets"] = targets
@@ -76,6 +79,8 @@ class LegacyModule(types.ModuleType):
 class _LegacyDim(int):
     """A shape dimension with TF1's ``.value``."""
 
+    __module__ = SHOWN_MODULE
+
     __slots__ = ()
 
     @property
@@ -89,6 +94,8 @@ class _LegacyDim(int):
 class _LegacyShape(tuple):
     """A KerasTensor's shape as student code sees it: TF1's ``.value`` on each
     dimension and TensorShape's ``as_list()``; a plain tuple in every other way."""
+
+    __module__ = SHOWN_MODULE
 
     def __new__(cls, dims):
         return super().__new__(cls, [_LegacyDim(d) if isinstance(d, int) and not isinstance(d, bool) else d for d in dims])

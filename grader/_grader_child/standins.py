@@ -22,6 +22,8 @@ import sys
 import traceback
 import types
 
+from . import SHOWN_MODULE
+
 _STATE: dict = {"tracer": None}
 _MAX_STANDINS = 20000
 
@@ -62,6 +64,8 @@ class StandIn:
     do nothing; unpacking gives as many stand-ins as asked for; ``tqdm(it)``
     iterates ``it``. Its repr names it, so an error it causes can be traced back
     to the name the student used."""
+
+    __module__ = SHOWN_MODULE
 
     __slots__ = ("_grader_path", "_grader_no", "_grader_items", "_grader_attrs", "__weakref__")
 
@@ -199,6 +203,8 @@ for _op in ("neg", "pos", "abs", "invert"):
 
 class StandInModule(types.ModuleType):
     """A module that is not installed: every name in it is a StandIn."""
+
+    __module__ = SHOWN_MODULE
 
     def __getattr__(self, name):
         if name.startswith("__"):
