@@ -28,8 +28,8 @@ head + tail caps as ``sandbox.run`` and returns a :class:`sandbox.RunResult`
 to ``trace.run_trace(..., pool=pool)``.
 
 Fork safety: the worker only imports (TensorFlow, Keras, the tracer's
-package, lazily imported modules); it never builds a layer, makes a variable or runs an op,
-so TF's eager context and thread pools do not exist when it forks.  It checks
+package, lazily imported modules); it never builds a layer, makes a variable
+or runs an op, so TF's eager context and thread pools do not exist when it forks.  It checks
 before every fork (one thread in ``/proc/self/task``, no eager context) and
 refuses otherwise; the child starts TF afresh.
 
