@@ -4,10 +4,11 @@ side and the whole picture).
 
 Started as ``python -B /opt/grader/_zygote.py CONFIG_JSON`` with the grader's
 end of a Unix socket pair as fd 3.  Standard library only (plus the warm-up
-imports); it never imports the grader package, and it never reads a
-submission: each job's files and environment come in a memfd that only the
-forked child reads, so nothing of one submission is ever in the memory that
-the next submission's child inherits.
+imports and the tracer's package ``_grader_child``, bound beside it); it never
+imports the grader package, and it never reads a submission: each job's files
+and environment come in a memfd that only the forked child reads, so nothing
+of one submission is ever in the memory that the next submission's child
+inherits.
 
 In the sandbox the worker is pid 1 of its own pid namespace (bwrap
 ``--as-pid-1``): the kernel delivers no signal from inside the namespace to it
@@ -243,11 +244,16 @@ class Zygote:
         except Exception:
             tensorflow = None
         t_import = time.monotonic() - t0
-        # What the tracer imports, compiled once; and the modules that the
-        # first model build would import lazily (symbolic only: no layer is
-        # built, no variable made, no TF op run, no thread started).
+        # The tracer, compiled and imported once: its entry file (run in each
+        # child as __main__) and its package beside it (found by the entry file
+        # in sys.modules, as a cold child imports it first thing, before any
+        # submission's code); and the modules that the first model build would
+        # import lazily (symbolic only: no layer is built, no variable made, no
+        # TF op run, no thread started).
         with open(self.child_path, encoding="utf-8") as f:
             self.child_code = compile(f.read(), self.child_path, "exec")
+        for name in self.cfg.get("child_modules", []):
+            __import__(name)  # from this worker's own folder: the entry file's
         for name in self.cfg.get("warm_modules", []):
             try:
                 __import__(name)
@@ -506,7 +512,8 @@ class Zygote:
             except Exception:
                 pass
         signal.pthread_sigmask(signal.SIG_SETMASK, self.orig_mask)
-        # run the tracer exactly as `python -B _child.py REQUEST` would: as __main__
+        # run the tracer exactly as `python -B _child.py REQUEST` would: its
+        # entry file as __main__ (its package was imported by warm())
         import builtins
         import types
 

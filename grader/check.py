@@ -56,7 +56,7 @@ def reference_key(assignment: Assignment) -> str:
     for part in (__version__, _version("keras"), _version("tensorflow"), assignment.sha256, assignment.architecture,
                  str(assignment.input_shape), str(assignment.num_classes), assignment.aux, str(assignment.lrn)):
         h.update(part.encode() + b"\0")
-    for f in (*assignment.arch.source_files(), Path(graph.__file__), Path(trace.CHILD)):
+    for f in (*assignment.arch.source_files(), Path(graph.__file__), *trace.child_files()):
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:32]
 

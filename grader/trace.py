@@ -1,6 +1,7 @@
 """Run a submission in a child process and bring back its validated trace.
 
-The child (``grader/_child.py``) runs inside the sandbox with the submission's
+The child (the entry file ``grader/_child.py`` and the tracer's package
+``grader/_grader_child/``) runs inside the sandbox with the submission's
 files in its scratch folder and writes one JSON document to file descriptor 3.
 Only that channel counts: the submission's stdout, stderr and exit status never
 make a result. The JSON is size-capped and validated here before anything uses
@@ -36,11 +37,16 @@ from .assignment import Assignment
 from .submission import Submission
 
 TRACE_SCHEMA = "grader.trace/1"
+#: the child's entry file, and the tracer's package beside it (bound together,
+#: read-only, into the sandbox's /opt/grader: the entry imports the package
+#: from its own folder)
 CHILD = Path(__file__).with_name("_child.py")
 CHILD_IN_SANDBOX = "/opt/grader/_child.py"
+CHILD_PACKAGE = Path(__file__).with_name("_grader_child")
+CHILD_PACKAGE_IN_SANDBOX = "/opt/grader/_grader_child"
 REQUEST_NAME = ".grader_request.json"
 SEAL_NAME = ".grader_seal"
-SEAL_PREFIX = b"grader.trace-seal/1 "  # as in _child.py
+SEAL_PREFIX = b"grader.trace-seal/1 "  # as in _grader_child/channel.py
 SEAL_BYTES = 32
 MAX_NODES = 20000
 MAX_RESULT_BYTES = 32 * 1024 * 1024
@@ -424,6 +430,16 @@ def check_wiring(doc: dict) -> None:
             raise TraceInvalid(f"its {'model' if what == 'graph' else 'probe'} does not hang together ({e})") from None
 
 
+def child_files() -> list[Path]:
+    """Every file the child runs: its entry file and the tracer's package."""
+    return [CHILD, *sorted(CHILD_PACKAGE.rglob("*.py"))]
+
+
+def child_binds() -> list[tuple[str, str]]:
+    """The child's read-only binds into the sandbox: (host path, sandbox path)."""
+    return [(str(CHILD), CHILD_IN_SANDBOX), (str(CHILD_PACKAGE), CHILD_PACKAGE_IN_SANDBOX)]
+
+
 def child_env() -> dict:
     return {
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -469,7 +485,7 @@ def run_trace(sub: Submission, assignment: Assignment, *, use_sandbox: bool = Tr
         # a warm worker: same files, request, limits and result channel, no new interpreter
         rr = pool.run(files=files, request=REQUEST_NAME, env=child_env(), limits=limits)
     else:
-        rr = sandbox.run(argv, files=files, ro_binds=[(str(CHILD), CHILD_IN_SANDBOX)] if sandboxed else [],
+        rr = sandbox.run(argv, files=files, ro_binds=child_binds() if sandboxed else [],
                          env=child_env(), limits=limits, sandbox=sandboxed)
     # the student's stderr stays; TensorFlow's C++ start-up lines (if any got through) go
     res = TraceResult("crashed", None, rr.stdout, tfenv.strip_noise(rr.stderr), rr.wall_seconds, rr.sandboxed,

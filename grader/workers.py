@@ -17,7 +17,7 @@ is the namespace's init::
                    (stdout, stderr and the result channel are pipes of the
                    grader's, passed over the socket), reads the job memfd,
                    writes the files into /work, chdir, rlimits, runs the tracer
-                   (`_child.py`) as `__main__`, exits
+                   (its entry file `_child.py`) as `__main__`, exits
 
 The worker waits for the child with the wall clock, polls the memory of the
 job's processes (RssAnon + RssShmem, as ``sandbox.run`` does without a memory
@@ -27,9 +27,9 @@ keyrings, and reports.  The grader captures stdout and stderr with the same
 head + tail caps as ``sandbox.run`` and returns a :class:`sandbox.RunResult`
 to ``trace.run_trace(..., pool=pool)``.
 
-Fork safety: the worker only imports (TensorFlow, Keras, the tracer, lazily
-imported modules); it never builds a layer, makes a variable or runs an op,
-so TF's eager context and thread pools do not exist when it forks.  It checks
+Fork safety: the worker only imports (TensorFlow, Keras, the tracer's
+package, lazily imported modules); it never builds a layer, makes a variable
+or runs an op, so TF's eager context and thread pools do not exist when it forks.  It checks
 before every fork (one thread in ``/proc/self/task``, no eager context) and
 refuses otherwise; the child starts TF afresh.
 
@@ -60,9 +60,16 @@ from .sandbox import MiB, Limits, RunResult, SandboxError
 __all__ = ["WarmPool", "WorkerError", "GRACE_SECONDS"]
 
 ZYGOTE = Path(__file__).with_name("_zygote.py")
-CHILD = Path(__file__).with_name("_child.py")
 ZYGOTE_IN_SANDBOX = "/opt/grader/_zygote.py"
-CHILD_IN_SANDBOX = "/opt/grader/_child.py"  # as grader.trace.CHILD_IN_SANDBOX
+# the child's entry file and the tracer's package, as grader.trace has them
+CHILD = Path(__file__).with_name("_child.py")
+CHILD_IN_SANDBOX = "/opt/grader/_child.py"
+CHILD_PACKAGE = Path(__file__).with_name("_grader_child")
+CHILD_PACKAGE_IN_SANDBOX = "/opt/grader/_grader_child"
+#: the tracer's modules, imported by the worker up front (every child imports
+#: them first thing anyway, before any submission's code): the entry file finds
+#: them in sys.modules and only runs the tracer
+CHILD_MODULES = ("_grader_child.channel",)
 
 #: beyond a job's wall clock, how long the grader waits for the worker's
 #: report before it takes the worker for wedged, kills and replaces it
@@ -138,6 +145,7 @@ class _Worker:
             "sandboxed": self.use_sandbox,
             "scratch": sandbox.SCRATCH_IN_SANDBOX if self.use_sandbox else ".",
             "child": CHILD_IN_SANDBOX if self.use_sandbox else str(CHILD),
+            "child_modules": list(CHILD_MODULES),
             "warm_modules": list(WARM_MODULES),
         }
         zyg = ZYGOTE_IN_SANDBOX if self.use_sandbox else str(ZYGOTE)
@@ -147,8 +155,8 @@ class _Worker:
             self.started = sandbox.start(
                 [self.python, "-B", zyg, json.dumps(cfg)],
                 channel_fd=theirs.fileno(),
-                ro_binds=[(str(ZYGOTE), ZYGOTE_IN_SANDBOX), (str(CHILD), CHILD_IN_SANDBOX)]
-                if self.use_sandbox else [],
+                ro_binds=[(str(ZYGOTE), ZYGOTE_IN_SANDBOX), (str(CHILD), CHILD_IN_SANDBOX),
+                          (str(CHILD_PACKAGE), CHILD_PACKAGE_IN_SANDBOX)] if self.use_sandbox else [],
                 env=self.env,
                 limits=self.limits,
                 sandbox=self.use_sandbox,

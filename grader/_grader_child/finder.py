@@ -1,0 +1,317 @@
+"""The model graded, and its graph.
+
+``find_model`` decides which object is graded and how it was obtained: an
+object bound to one of the assignment's names, one of its builders called (with
+arguments derived from the parameters' names), the largest model among the
+globals, or the largest one the code constructed without keeping it; for a
+block-function task, the function called alone (``task_model``). ``trace_model``
+then makes sure the tracer holds that model's whole graph, tracing it again when
+the submission undid the hooks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+from . import hooks
+from .probes import _returned_numbers, find_function
+from .standins import StandIn
+from .tracer import Tracer
+
+INPUT_NAMES = {"input", "inputs", "x", "input_tensor", "inp", "input_layer", "img_input", "input_img",
+               "image_input", "inputs_tensor", "tensor", "net_input", "model_input", "in_tensor", "input_data"}
+SHAPE_NAMES = {"shape", "input_shape", "in_shape", "img_shape", "image_shape", "inputshape", "input_size_hwc",
+               "shape_input", "input_dims", "image_size_hwc"}
+CLASS_NAMES = {"classes", "num_classes", "n_classes", "nb_classes", "num_class", "class_num", "classes_num",
+               "n_class", "num_labels", "n_labels", "nclasses", "numclasses", "output_classes", "num_outputs"}
+PATH_NAMES = {"weights", "weights_path", "weight_path", "weights_file", "path", "filepath", "file_path",
+              "checkpoint", "checkpoint_path", "ckpt", "ckpt_path", "pretrained", "pretrained_weights",
+              "model_path", "save_path", "load_path", "log_dir", "logdir"}
+TOP_NAMES = {"include_top", "use_top", "top", "with_top"}
+
+
+class NoValue(Exception):
+    """A builder's required parameter the grader cannot supply a value for."""
+
+
+def builder_call(name: str, fn, req: dict):
+    """(args, kwargs, text): how to call a builder with required parameters, with
+    values derived from the assignment and the parameters' names; parameters with
+    a default keep it. ``text`` is the call as the report shows it."""
+    import keras
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return [], {}, f"{name}()"
+    shape = tuple(req["input_shape"])
+    given = req.get("builder_kwargs") or {}  # what the assignment says to call it with
+    args, kwargs, shown = [], {}, []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in given:
+            kwargs[p.name] = given[p.name]
+            shown.append(f"{p.name}={given[p.name]!r}")
+            continue
+        if p.default is not p.empty:
+            continue
+        n = p.name.lower()
+        if n in INPUT_NAMES:
+            value, text = keras.Input(shape=shape), f"Input(shape={shape!r})"
+        elif n in SHAPE_NAMES:
+            value, text = shape, repr(shape)
+        elif n in CLASS_NAMES:
+            value = int(req.get("num_classes", 1000))
+            text = repr(value)
+        elif n in PATH_NAMES or n.endswith(("_path", "_file", "_dir", "_filepath")):
+            value, text = None, "None"
+        elif n in TOP_NAMES:
+            value, text = True, "True"
+        elif n in ("height", "img_height", "image_height", "rows", "img_rows", "h"):
+            value, text = shape[0], repr(shape[0])
+        elif n in ("width", "img_width", "image_width", "cols", "img_cols", "w"):
+            value, text = shape[1], repr(shape[1])
+        elif n in ("channels", "in_channels", "input_channels", "img_channels", "c"):
+            value, text = shape[2], repr(shape[2])
+        else:
+            raise NoValue(p.name)
+        if p.kind == p.POSITIONAL_ONLY:
+            args.append(value)
+            shown.append(text)
+        else:
+            kwargs[p.name] = value
+            shown.append(f"{p.name}={text}")
+    return args, kwargs, f"{name}({', '.join(shown)})"
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def builder_candidates(g: dict, req: dict):
+    """The assignment's builders by their exact names, then the same names written
+    with other capitals or underscores (`googleNet`, `Google_Net`)."""
+    import keras
+
+    def usable(v):
+        if v is None or not callable(v) or isinstance(v, (keras.layers.Layer, StandIn)):
+            return False
+        return not (inspect.isclass(v) and not issubclass(v, keras.Model))
+
+    names = list(req.get("builders", []))
+    seen = set()
+    for name in names:
+        if usable(g.get(name)):
+            seen.add(name)
+            yield name, g[name]
+    wanted = {_norm(n) for n in names}
+    for k, v in list(g.items()):
+        if k not in seen and not k.startswith("__") and _norm(k) in wanted and usable(v):
+            yield k, v
+
+
+def _model_in(result, keras):
+    if isinstance(result, keras.Model):
+        return result
+    if isinstance(result, (list, tuple)):
+        return next((x for x in result if isinstance(x, keras.Model)), None)
+    if isinstance(result, dict):
+        return next((x for x in result.values() if isinstance(x, keras.Model)), None)
+    return None
+
+
+def _def_source(tracer: Tracer, fn):
+    try:
+        target = fn if inspect.isfunction(fn) else fn.__init__
+        code = target.__code__
+        if tracer.is_student_file(code.co_filename):
+            return {"file": tracer.rel(code.co_filename), "line": code.co_firstlineno}
+    except Exception:
+        pass
+    return None
+
+
+def _size(m) -> int:
+    try:
+        return int(m.count_params())
+    except Exception:
+        return 0
+
+
+def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
+    """(model, found, candidates): the object graded and how it was obtained.
+
+    In order: an object bound to one of the assignment's names; one of its
+    builders, called (with derived arguments when it has required parameters);
+    the largest model among the globals; the largest model the code constructed
+    without keeping it (returned from main()). Models constructed by a statement
+    that then failed while building are fragments of that failure, not candidates.
+    A builder that raises raises here: that is the model's construction failing."""
+    import keras
+
+    candidates = []
+    for k, v in g.items():
+        if k.startswith("__") or isinstance(v, (StandIn, types.ModuleType)):
+            continue
+        if isinstance(v, keras.Model):
+            candidates.append(f"{k} (keras.Model)")
+        elif isinstance(v, keras.layers.Layer):
+            candidates.append(f"{k} (layer)")
+        elif inspect.isfunction(v) or inspect.isclass(v):
+            candidates.append(f"{k} ({'class' if inspect.isclass(v) else 'function'})")
+    if req.get("task"):
+        model, found = task_model(g, req, tracer)
+        return model, found, candidates
+    for name in req.get("objects", []):
+        v = g.get(name)
+        if isinstance(v, keras.Model):
+            return v, {"how": "object", "name": name, "call": None, "source": tracer.ctor.get(id(v))}, candidates
+    for name, v in builder_candidates(g, req):
+        try:
+            args, kwargs, text = builder_call(name, v, req)
+        except NoValue as e:
+            candidates.append(f"{name}() needs a value for `{e.args[0]}` that the grader cannot derive")
+            continue
+        found = {"how": "builder", "name": name, "call": text, "source": _def_source(tracer, v)}
+        tracer.attempt = found
+        m = v(*args, **kwargs)
+        model = _model_in(m, keras)
+        if model is None and (args or kwargs):
+            # a builder that returns its output tensors: wrap them with the Input it was given
+            given = [x for x in list(args) + list(kwargs.values()) if isinstance(x, keras.KerasTensor)]
+            outs = tracer.flat_tensors(m) if m is not None else []
+            if given and outs and all(isinstance(o, keras.KerasTensor) for o in outs):
+                model = keras.Model(given[0], m)
+                found["wrapped"] = True
+        if model is not None:
+            return model, found, candidates
+    tracer.attempt = None
+    models = [(k, v) for k, v in g.items() if isinstance(v, keras.Model)]
+    if models:
+        k, v = max(models, key=lambda kv: _size(kv[1]))
+        return v, {"how": "global", "name": k, "call": None, "source": tracer.ctor.get(id(v))}, candidates
+    broken = {i for f in failures if f.get("build_like") for i in f["stmts"]}  # (a statement ends where it raised)
+    made = [r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken]
+    if made:
+        best = max(made, key=lambda r: _size(r["model"]))
+        m = best["model"]
+        return m, {"how": "constructed", "name": str(getattr(m, "name", type(m).__name__))[:120],
+                   "call": None, "source": best["source"]}, candidates
+    return None, None, candidates
+
+
+def task_model(g: dict, req: dict, tracer: Tracer):
+    """A block-function task: the student's function called alone on the task's
+    example input, as a model from that input to what it returns."""
+    import keras
+
+    task = req["task"]
+    name, obj, kind = find_function(g, task.get("names") or ())
+    if obj is None:
+        return None, None
+    args = [tuple(a) if isinstance(a, list) else a for a in task.get("args") or []]
+    inp = keras.Input(shape=tuple(task["input_shape"]), name="data")
+    text = f"{name}(Input(shape={tuple(task['input_shape'])!r}){''.join(', ' + repr(a) for a in args)})"
+    found = {"how": "task", "name": name, "call": text, "source": _def_source(tracer, obj) if kind == "function" else None}
+    tracer.attempt = found
+    out = obj(inp, *args) if kind == "function" else obj(*args)(inp)
+    tracer.returned = _returned_numbers(out)
+    tensors = [t for t in tracer.flat_tensors(out) if isinstance(t, keras.KerasTensor)]
+    if not tensors:
+        raise TypeError(f"{name}() returned no tensor")
+    return keras.Model(inp, tensors[0] if len(tensors) == 1 else tensors), found
+
+
+def functional_of(obj):
+    """The functional graph behind a model or layer (a Sequential's own), or None."""
+    fn = getattr(obj, "_functional", None)
+    if fn is None and hasattr(obj, "_operations") and getattr(obj, "inputs", None):
+        fn = obj
+    return fn if fn is not None and getattr(fn, "outputs", None) else None
+
+
+def unrecorded(tracer: Tracer, fn) -> list:
+    """The operations of a functional model (and of the functional models
+    inside it) whose call the tracer never recorded."""
+    out, seen, todo = [], set(), [fn]
+    while todo:
+        f = todo.pop()
+        for op in getattr(f, "_operations", None) or []:
+            if id(op) in seen or type(op).__name__ == "InputLayer":
+                continue
+            seen.add(id(op))
+            if id(op) not in tracer.called:
+                out.append(op)
+            inner = functional_of(op)
+            if inner is not None:
+                todo.append(inner)
+    return out
+
+
+def retrace_functional(fn, tracer: Tracer):
+    """Run a functional model's graph again, layer by layer, on fresh inputs
+    (nested functional models are walked into, not called whole, so that their
+    layers are recorded too); returns (inputs, outputs) ids."""
+    import keras
+
+    def op_fn(op):
+        inner = functional_of(op)
+        if inner is None:
+            return op
+        return lambda *a, **k: inner._run_through_graph(tracer.flat_tensors(a[:1]), operation_fn=op_fn)
+
+    tracer.reset()
+    tracer.called = set()  # only this run counts for the check that follows it
+    fresh = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype) for t in tracer.flat_tensors(fn.inputs)]
+    out = fn._run_through_graph(fresh, operation_fn=op_fn)
+    return [tracer.tid(t) for t in fresh], [tracer.tid(t) for t in tracer.flat_tensors(out)]
+
+
+def trace_model(model, tracer: Tracer, req: dict):
+    """Fill the tracer with the model's graph; return (inputs, outputs) ids."""
+    import keras
+
+    # The submission ran in this process: it may have undone the hooks, or
+    # switched the recording off, before building its model. Then the model is
+    # traced again from a fresh input, with the hooks back in place, so that
+    # it is graded as what it is (without the lines the hooks would have seen).
+    undone = hooks.restore(tracer)
+    fn = functional_of(model)
+    if fn is not None:
+        missed = unrecorded(tracer, fn)
+        if not undone and not missed:
+            ins = [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)]
+            outs = [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
+            return ins, outs
+        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone) or f"{len(missed)} calls unrecorded",
+                             "source": None})
+        ins, outs = retrace_functional(fn, tracer)
+        left = unrecorded(tracer, fn)
+        if left:  # a call that still escapes the hooks: grade nothing rather than part of a model
+            raise RuntimeError(f"the submission kept the tracer from recording its model "
+                               f"({len(left)} layer calls, e.g. {type(left[0]).__name__}, unrecorded)")
+        return ins, outs
+    if undone:
+        tracer.notes.append({"kind": "retraced", "call": ", ".join(undone), "source": None})
+    # Subclassed (or unbuilt Sequential): call it on a symbolic input.
+    tracer.reset()
+    shape = tuple(req["input_shape"])
+    inp = keras.Input(shape=shape, name="data")
+    out = model(inp)
+    fn = getattr(model, "_functional", None)
+    if fn is not None and getattr(fn, "outputs", None):
+        return [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)], [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
+    return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
+
+
+def input_sources(model, tracer: Tracer):
+    """Where each model input was created (keras.Input / InputLayer), for findings at `data`."""
+    out = []
+    fn = getattr(model, "_functional", None) or model
+    for t in tracer.flat_tensors(getattr(fn, "inputs", None) or []):
+        hist = getattr(t, "_keras_history", None)
+        op = getattr(hist, "operation", None) if hist is not None else None
+        out.append(tracer.ctor.get(id(op)) if op is not None else None)
+    return out
