@@ -638,6 +638,20 @@ def _python_mounts(info: _PyInfo) -> tuple[list[tuple[str, str]], list[str], str
     return binds, extra, venv_bin + "/python", venv_bin
 
 
+def _hide_grader(binds: list[tuple[str, str]]) -> list[str]:
+    """bwrap arguments that lay an empty folder over the grader's own package
+    wherever a bind exposes it (a wheel install in the venv's site-packages,
+    or a system-wide one under /usr): the submission shares the Python
+    installation, but must not import the grader, its reference builders or
+    its assignment files. The tracer the child needs is bound on its own."""
+    own = os.path.dirname(os.path.realpath(__file__))
+    args: list[str] = []
+    for host, inside in [*binds, *((d, d) for d in _SYSTEM_DIRS)]:
+        if _covered(own, [host]):
+            args += ["--tmpfs", inside.rstrip("/") + own[len(host.rstrip("/")):]]
+    return args
+
+
 def _check_files(files: dict[str, bytes], limits: Limits) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     total = 0
@@ -937,7 +951,7 @@ def _bwrap_command(argv, files, ro_binds, env, limits: Limits, *, as_pid_1: bool
         fd = _memfd_with(parts[-1], data)
         to_close.append(fd)
         args += ["--perms", "0644", "--file", str(fd), f"{SCRATCH_IN_SANDBOX}/{name}"]
-    args += py_extra + bind_args
+    args += py_extra + bind_args + _hide_grader(all_binds)
     args += ["--remount-ro", "/", "--chdir", SCRATCH_IN_SANDBOX]
     for k, v in child_env.items():
         args += ["--setenv", k, v]

@@ -381,6 +381,33 @@ def test_writes_outside_scratch_change_nothing_on_host(bwrap, tmp_path):
     assert got["listing"]["userns"] == -1  # no nested user namespaces
 
 
+def test_the_grader_itself_is_hidden_inside(bwrap):
+    """Wherever a bind exposes the grader's own package (a wheel install sits in the
+    venv's site-packages, which the sandbox shares), the submission finds an empty
+    folder there: not the grader, its reference builders or its assignment files."""
+    import grader
+
+    own = Path(grader.__file__).resolve().parent
+    code = """
+        import json, os
+        out = {p: sorted(os.listdir(p)) for p in ["/data", "/data/grader"]}
+        try:
+            import importlib, sys
+            sys.path.insert(0, "/data")
+            importlib.import_module("grader.architectures.googlenet.model")
+            out["import"] = "imported"
+        except ImportError as e:
+            out["import"] = type(e).__name__
+        os.write(3, json.dumps(out).encode())
+        """
+    r = sb.run([PY, "main.py"], files=_script(code), ro_binds=[(str(own.parent), "/data")])
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.result)
+    assert "grader" in got["/data"] and "reference" in got["/data"]  # the bind itself is there
+    assert got["/data/grader"] == []
+    assert got["import"] == "ModuleNotFoundError"
+
+
 def test_etc_shadow_unreadable(bwrap, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
