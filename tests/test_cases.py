@@ -192,8 +192,11 @@ def assert_page_says(report, doc, body: str, A) -> None:
     assert arch.title in "".join(kicker.itertext()), "".join(kicker.itertext())
     section = doc.find(".//section[@id='blocks']")
     said = " ".join(texts(section).split())
-    if not any(f.severity == "error" for f in report.findings):
-        assert "differs" not in body and "branch missing" not in body, said[:3000]
+    # the block drawings: a submission with neither an error nor a warning has nothing
+    # marked there (the layer table compares literally, and marks an accepted
+    # substitution's other parameter count)
+    if not any(f.severity in ("error", "warning") for f in report.findings):
+        assert "differs" not in said and "branch missing" not in said, said[:3000]
         assert not [g for g in section.iter() if "bad" in (g.get("class") or "").split()]
         if arch.name == "densenet121" and report.model.blocks:  # BN-ReLU before each convolution
             assert "BatchNorm" in said and "ReLU" in said
