@@ -76,8 +76,10 @@ def _prefix(locs: list) -> str:
     """What a block's layer locations share, cut at a ``/`` or ``_``."""
     p = os.path.commonprefix(locs) if locs else ""
     if len(locs) > 1 and p not in locs:
-        cut = max(p.rfind("/"), p.rfind("_"))
-        p = p[:cut] if cut > 0 else ""
+        # a prefix ends where every location goes on with a separator (s1b1 of s1b1_conv1, s1b1/add)
+        if not all(loc[len(p):][:1] in ("/", "_") for loc in locs):
+            cut = max(p.rfind("/"), p.rfind("_"))
+            p = p[:cut] if cut > 0 else ""
     return p.rstrip("/_")
 
 
@@ -289,16 +291,17 @@ class SolutionArchitecture(Architecture):
                 nodes = it.nodes()
                 named = [own(n) for n in nodes if own(n)]
                 prefix = _prefix(named) if len(named) >= 2 else ""
-                keys = branch_keys(it)
-                for key, br in zip(keys, it.branches):
+                # a generated name inside a named block is written as the block's names are
+                sep = named[0][len(prefix):][:1] if prefix else "/"
+                for b, br in enumerate(it.branches, 1):  # branches in the solution's merge order
                     for n in br:
                         if not own(n):
-                            put(n, gen(f"{prefix or scope}/{key.replace('#', '_')}", n))
+                            put(n, gen(f"{prefix}{sep}b{b}" if prefix else f"{scope}/b{b}", n))
                         else:
                             put(n, own(n))
                 for n in [it.concat, *it.tail]:
                     word = "out" if n in it.tail else OP_WORD.get(n.op, n.op)
-                    put(n, own(n) or f"{prefix or scope}/{word}")
+                    put(n, own(n) or (f"{prefix}{sep}{word}" if prefix else f"{scope}/{word}"))
                 sig = (it.concat.op, tuple(sorted(_branch_sig(br) for br in it.branches)))
                 if sig not in [s for s, _ in sigs]:
                     sigs.append((sig, []))
