@@ -211,6 +211,11 @@ class Architecture:
     def message(self, key: str, default: str) -> str:
         return self.messages.get(key, default)
 
+    def reword(self, template: str) -> str:
+        """A finding's message template as this architecture says it (what the
+        reference is called: the paper, or an instructor's solution)."""
+        return template
+
 
 _CACHE: dict = {}
 

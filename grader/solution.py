@@ -101,6 +101,22 @@ def branch_keys(block) -> list:
     return out
 
 
+def conv_runs(spine: list) -> list:
+    """A plain chain's blocks: the spine indices of each run of convolutions
+    (with what follows each: its normalization, activation, dropout) up to the
+    next pool or other layer."""
+    runs, cur = [], []
+    for i, n in enumerate(spine):
+        if getattr(n, "op", None) == "conv" or (cur and getattr(n, "op", None) in ("norm", "act", "dropout")):
+            cur.append(i)
+        elif cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return runs
+
+
 class SolutionArchitecture(Architecture):
     """The architecture of one traced solution graph (``bind``), or, unbound, the
     rubric's parts and defaults that an assignment file is validated against."""
@@ -109,8 +125,8 @@ class SolutionArchitecture(Architecture):
     title = "the solution"
     parts = PARTS
     merge_ops = ("concat", "add")
-    #: the solution's BatchNormalizations are part of the network it asks for
-    norms_are_style = False
+    #: set from the solution (``_derive``): whether a BatchNormalization it has not got is style
+    norms_are_style = True
     block_word = "block"
 
     def __init__(self, graph=None, path: str = "", sha256: str = "", title: str = ""):
@@ -136,6 +152,7 @@ class SolutionArchitecture(Architecture):
         self._units: list = []
         self._stage: dict = {}
         self._titles: dict = {}
+        self._aux: list = []  # the solution's side heads' locations
         if graph is not None:
             self._derive(graph)
 
@@ -168,6 +185,18 @@ class SolutionArchitecture(Architecture):
                 out[f"{key}.{j}"] = n.a("filters")
         return out
 
+    #: what the messages call the reference, said of the solution
+    WORDS = (("the paper's rule", "the solution's rule"), ("the paper's", "the solution's"),
+             ("not the paper's", "not the solution's"), ("the paper", "the solution"), ("Table 1", "the solution"))
+
+    def reword(self, template: str) -> str:
+        for a, b in self.WORDS:
+            template = template.replace(a, b)
+        return template
+
+    def aux_name(self, k: int) -> str:
+        return self._aux[k] if k < len(self._aux) else f"aux{k + 1}"
+
     def column_title(self, column: str) -> str:
         return self._titles.get(column, column)
 
@@ -186,6 +215,10 @@ class SolutionArchitecture(Architecture):
         from .align import Block, structure
 
         R = structure(g, self.merge_ops)
+        # a solution with BatchNormalization asks for it (a course's variant with BatchNorm);
+        # one without any (VGG-16, GoogLeNet with LRN) leaves it a matter of style, as the papers' do
+        self.norms_are_style = not any(n.a("post_norm") or (n.op == "norm" and n.a("norm") == "batchnorm")
+                                       for n in g.nodes.values())
         used: set = set()
 
         def put(n, loc):
@@ -218,6 +251,7 @@ class SolutionArchitecture(Architecture):
             for n in a.nodes:
                 if n.id not in self._loc:
                     put(n, own(n) or gen(f"aux{k + 1}", n))
+            self._aux.append(_prefix([self._loc[n.id] for n in a.nodes]) or f"aux{k + 1}")
         for n in g.nodes.values():  # anything else (a layer off every path)
             if n.id not in self._loc and n.op != "input":
                 put(n, own(n) or gen("other", n))
@@ -232,15 +266,7 @@ class SolutionArchitecture(Architecture):
                 if n.op != "input":
                     put(n, own(n) or gen("", n))
             return
-        runs, cur = [], []
-        for i, n in enumerate(spine):
-            if n.op == "conv" or (cur and n.op in ("norm", "act", "dropout")):
-                cur.append(i)
-            elif cur:
-                runs.append(cur)
-                cur = []
-        if cur:
-            runs.append(cur)
+        runs = conv_runs(spine)
         first, last = runs[0][0], runs[-1][-1]
         # the pool right after the last run closes it (VGG's block5_pool), before the head
         while last + 1 < len(spine) and spine[last + 1].op == "pool":
