@@ -304,7 +304,7 @@ def cmd_reference(args) -> int:
     from . import reftable
 
     # the one command that imports TensorFlow in the grader's own process
-    A = _assignment(args) if getattr(args, "assignment", None) else None
+    A = _assignment(args) if getattr(args, "assignment", None) or getattr(args, "solution", None) else None
     with tfenv.native_stderr_filtered():
         table = reftable.reference_table(A)
     if args.json:
@@ -575,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_trace)
 
     r = sub.add_parser("reference", help="print the reference as the paper's Table 1, with its totals")
+    r.add_argument("--solution", metavar="SOLUTION.py", help="the layer table of the network this solution file builds")
     r.add_argument("--json", action="store_true", help='an object: {"title", "rows": [...], "totals": {...}}')
     r.add_argument("--wide", action="store_true", help="every column, however wide the lines get")
     r.add_argument("--width", type=int, metavar="N",

@@ -1,6 +1,6 @@
 # solution: resnet_cifar
-# expect: activation identity_block/out
-# expect: activation projection_block/out
+# expect: layer_missing identity_block/out
+# expect: layer_missing projection_block/out
 # the helper returns the sum without its ReLU.
 from tensorflow import keras
 from tensorflow.keras import layers
