@@ -307,7 +307,7 @@ class SolutionArchitecture(Architecture):
         spine = R.spine
         first, last = blocks[0], blocks[-1]
         stage, nblock, between = 1, 0, False
-        sigs: list = []
+        sigs: dict = {}
         for i, it in enumerate(spine):
             if isinstance(it, Block):
                 if between:
@@ -329,9 +329,7 @@ class SolutionArchitecture(Architecture):
                     word = "out" if n in it.tail else OP_WORD.get(n.op, n.op)
                     put(n, own(n) or (f"{prefix}{sep}{word}" if prefix else f"{scope}/{word}"))
                 sig = (it.concat.op, tuple(sorted(_branch_sig(br) for br in it.branches)))
-                if sig not in [s for s, _ in sigs]:
-                    sigs.append((sig, []))
-                dict(sigs)[sig].append(it)
+                sigs.setdefault(sig, []).append(it)  # in order of first appearance
                 continue
             if it.op == "input":
                 continue
@@ -343,7 +341,7 @@ class SolutionArchitecture(Architecture):
                 between = True
                 put(it, own(it) or (f"pool{stage}" if it.op == "pool" else gen(f"stage{stage}", it)))
         # block kinds: one per structure, named after what the solution's block names share
-        for (op, branches), members in sigs:
+        for (op, branches), members in sigs.items():
             locs = [_prefix([self._loc[n.id] for n in b.nodes()]) for b in members]
             common = _prefix(locs) if len(locs) > 1 else ""
             if not (common and common.isidentifier() and common not in self._kinds):
@@ -466,7 +464,7 @@ def bind(A, solution: str | Path, *, input_shape_given: bool, classes_given: boo
                    input_shape=A.input_shape if input_shape_given else tuple(int(x) for x in shape),
                    num_classes=A.num_classes if classes_given else int(classes),
                    # no aux head the solution has not got
-                   aux=A.aux if R_has_aux(g, arch) else "forbidden")
+                   aux=A.aux if _has_aux(g, arch) else "forbidden")
 
 
 def _points(arch, g) -> dict:
@@ -491,7 +489,7 @@ def _points(arch, g) -> dict:
     return out
 
 
-def R_has_aux(g, arch) -> bool:
+def _has_aux(g, arch) -> bool:
     from .align import structure
 
     return bool(structure(g, arch.merge_ops).aux)

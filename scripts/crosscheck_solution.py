@@ -40,36 +40,44 @@ def main(argv=None) -> int:
 
     from grader import check
     from grader.assignment import load
+    from grader.workers import WarmPool
 
     cases = [(p, n, f) for p, n, f in CASE_LIST if n == "default" and args.k in p.name]
     snap = json.loads(args.dedicated.read_text()) if args.dedicated else None
     A_sol = load(SOLUTION)
     ref_sol = check.reference_graph(A_sol)
     result, same, errors_same, n = {}, 0, 0, 0
-    for path, name, file in cases:
-        key = f"{path.name}::{file or ''}::{name}"
-        if snap is not None and key in snap:
-            ded = snap[key]
-        else:
-            A, ref = graded_against(name)
-            ded = json.loads(check.grade(path, A, ref=ref)[0].to_json())
-        sol = json.loads(check.grade(path, A_sol, ref=ref_sol)[0].to_json())
-        a, b = roots(ded), roots(sol)
-        ea = [r for r in a if r[2] == "error"]
-        eb = [r for r in b if r[2] == "error"]
-        n += 1
-        same += a == b
-        errors_same += ea == eb
-        result[path.name] = {"dedicated": a, "solution": b, "score_dedicated": ded["score"],
-                             "score_solution": sol["score"]}
-        mark = "=" if a == b else ("~" if ea == eb else "x")
-        print(f"{mark} {path.name}: {ded['score']} / {sol['score']}", flush=True)
-        if a != b:
-            print(f"    dedicated only: {sorted(set(a) - set(b))}\n    solution only:  {sorted(set(b) - set(a))}", flush=True)
+    with WarmPool(1) as pool:  # one warm worker: TensorFlow is imported once
+        for path, name, file in cases:
+            n += 1
+            a, b, ded, sol = _both(path, name, file, snap, A_sol, ref_sol, pool, check, graded_against)
+            ea = [r for r in a if r[2] == "error"]
+            eb = [r for r in b if r[2] == "error"]
+            same += a == b
+            errors_same += ea == eb
+            result[path.name] = {"dedicated": a, "solution": b, "score_dedicated": ded["score"],
+                                 "score_solution": sol["score"]}
+            mark = "=" if a == b else ("~" if ea == eb else "x")
+            print(f"{mark} {path.name}: {ded['score']} / {sol['score']}", flush=True)
+            if a != b:
+                print(f"    dedicated only: {sorted(set(a) - set(b))}\n    solution only:  {sorted(set(b) - set(a))}",
+                      flush=True)
     summary = {"fixtures": n, "same_roots": same, "same_root_errors": errors_same}
     args.out.write_text(json.dumps({"summary": summary, "cases": result}, indent=1) + "\n")
     print(f"{n} fixtures: all roots the same in {same}, root errors the same in {errors_same}")
     return 0
+
+
+def _both(path, name, file, snap, A_sol, ref_sol, pool, check, graded_against):
+    """(dedicated roots, solution roots, the two reports) of one fixture."""
+    key = f"{path.name}::{file or ''}::{name}"
+    if snap is not None and key in snap:
+        ded = snap[key]
+    else:
+        A, ref = graded_against(name)
+        ded = json.loads(check.grade(path, A, ref=ref, pool=pool)[0].to_json())
+    sol = json.loads(check.grade(path, A_sol, ref=ref_sol, pool=pool)[0].to_json())
+    return roots(ded), roots(sol), ded, sol
 
 
 if __name__ == "__main__":
