@@ -166,6 +166,14 @@ class Architecture:
     def column_title(self, column: str) -> str:
         return self.column_titles.get(column, column)
 
+    def chain_layout(self, R):
+        """For a network without merge blocks whose blocks the architecture reads
+        otherwise (a plain chain's runs of convolutions between pools): (units,
+        stage), units a list of (block location, [reference node ids]) and stage a
+        reference spine node id -> stem, config, layout or head; None: the
+        engine's rule (the merge blocks)."""
+        return None
+
     def adjust_structure(self, S):
         """The student's structure, where the architecture reads a block that the
         generic discovery cut wrongly (a residual block whose shortcut leaves from
@@ -244,12 +252,23 @@ class Architecture:
     def message(self, key: str, default: str) -> str:
         return self.messages.get(key, default)
 
+    def reword(self, template: str) -> str:
+        """A finding's message template as this architecture says it (what the
+        reference is called: the paper, or an instructor's solution)."""
+        return template
+
 
 _CACHE: dict = {}
 
 
 class ArchitectureError(ValueError):
     pass
+
+
+def register(name: str, arch: Architecture) -> None:
+    """An architecture that is no package (one derived from a solution file:
+    grader/solution.py), known by ``name`` from now on in this process."""
+    _CACHE[name] = arch
 
 
 def get(name: str) -> Architecture:

@@ -76,6 +76,7 @@ class Assignment:
     task: dict | None = None  # a block-function task ([task]): kind, names, input_shape, args
     builder_kwargs: dict = field(default_factory=dict)  # [entry] call: what a builder is called with
     part_titles: dict = field(default_factory=dict)  # language -> {part name: title}, [part_titles.LANG]
+    solution: str | None = None  # the instructor's solution file graded against ([assignment] solution)
 
     def titles(self, lang: str | None) -> dict:
         """The assignment's own part titles for ``lang`` (``ko-KR`` finds ``ko``), or {}."""
@@ -144,7 +145,8 @@ def _str_list(d, section, key, default, allowed=None):
 
 
 KNOWN = {
-    "assignment": {"name", "architecture", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map"},
+    "assignment": {"name", "architecture", "input_shape", "num_classes", "aux", "lrn", "head", "accept_dense_on_map",
+                   "solution"},
     "entry": {"files", "objects", "builders", "never_stub", "call"},
     "inception": {"names", "signatures"},
     "run": {"timeout_s", "memory_mb", "cpu_s"},
@@ -279,19 +281,39 @@ def load_tasks(paths) -> list[tuple[str, "Assignment"]]:
     return out
 
 
-def load(path: str | Path | None = None) -> Assignment:
-    """Load and validate an assignment file (the default one when ``path`` is None)."""
-    p = Path(path) if path is not None else DEFAULT_PATH
-    raw, d = _read(p)
+def load(path: str | Path | None = None, solution: str | Path | None = None) -> Assignment:
+    """Load and validate an assignment file (the default one when ``path`` is None).
+    ``solution`` (or ``[assignment] solution``, relative to the file): grade against
+    the network that solution file builds (see grader/solution.py); with no file
+    given then, the assignment is the solution's alone."""
+    if path is None and solution is not None:
+        p, raw, d = Path(solution), b"", {}
+    else:
+        p = Path(path) if path is not None else DEFAULT_PATH
+        raw, d = _read(p)
     if "unit" in d:
         raise AssignmentError(f"{p.name} is a unit file (it lists the tasks {', '.join(map(str, d['unit'].get('tasks') or []))}): "
                               "grade a class against it with `grader batch DIR --assignment "
                               f"{p.name}`, or pass one of its tasks' files")
-    arch_name = _get(d, "assignment", "architecture", str, "googlenet")
-    try:
-        arch = get_architecture(arch_name)
-    except ArchitectureError as e:
-        raise AssignmentError(f"assignment.architecture: {e}") from None
+    named = _get(d, "assignment", "solution", str, None)
+    if solution is None and named:
+        solution = p.parent / named
+    if solution is not None:
+        if "architecture" in d.get("assignment", {}):
+            raise AssignmentError("assignment.architecture and a solution file exclude each other: "
+                                  "the solution's network is the architecture")
+        from .solution import SolutionArchitecture
+
+        from .arch import register
+
+        arch_name, arch = "solution", SolutionArchitecture()
+        register(arch_name, arch)  # unbound: the parts and defaults, until bind() traces the solution
+    else:
+        arch_name = _get(d, "assignment", "architecture", str, "googlenet")
+        try:
+            arch = get_architecture(arch_name)
+        except ArchitectureError as e:
+            raise AssignmentError(f"assignment.architecture: {e}") from None
     part_names = [ps.name for ps in arch.parts]
     for section, value in d.items():
         if section not in KNOWN:
@@ -342,7 +364,7 @@ def load(path: str | Path | None = None) -> Assignment:
     timeout = _get(d, "run", "timeout_s", (int, float), 60)
     if timeout <= 0:
         raise AssignmentError("run.timeout_s must be positive")
-    return Assignment(
+    A = Assignment(
         path=str(p),
         sha256=hashlib.sha256(raw).hexdigest(),
         name=_get(d, "assignment", "name", str, arch.defaults.name),
@@ -376,6 +398,16 @@ def load(path: str | Path | None = None) -> Assignment:
         task=_task(d, arch),
         builder_kwargs=_call(d),
     )
+    if solution is None:
+        return A
+    from .solution import SolutionError, bind
+
+    given = d.get("assignment", {})
+    try:
+        return bind(A, solution, input_shape_given="input_shape" in given, classes_given="num_classes" in given,
+                    parts_given=bool(d.get("parts")))
+    except SolutionError as e:
+        raise AssignmentError(str(e)) from None
 
 
 def _module_names(d: dict) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ def _assignment(args):
             raise UsageError("one --assignment only here; several (or a unit file) are for `grader batch`")
         given = given[0]
     try:
-        return load_assignment(given)
+        return load_assignment(given, solution=getattr(args, "solution", None))
     except AssignmentError as e:
         raise UsageError(f"invalid assignment file: {e}") from None
 
@@ -304,7 +304,7 @@ def cmd_reference(args) -> int:
     from . import reftable
 
     # the one command that imports TensorFlow in the grader's own process
-    A = _assignment(args) if getattr(args, "assignment", None) else None
+    A = _assignment(args) if getattr(args, "assignment", None) or getattr(args, "solution", None) else None
     with tfenv.native_stderr_filtered():
         table = reftable.reference_table(A)
     if args.json:
@@ -319,6 +319,10 @@ def cmd_reference(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    if getattr(args, "solution", None):  # one network: the solution's
+        if args.assignment and len(args.assignment) > 1:
+            raise UsageError("--solution grades one task; give at most one --assignment with it")
+        return _batch_one(args, _assignment(args), Path(args.out))
     tasks = _tasks(args)
     if len(tasks) > 1:
         return _batch_unit(args, tasks)
@@ -549,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="grade one submission (a .py, .ipynb, folder or .zip)")
     c.add_argument("submission", nargs="?", help="default: the submission in the current folder")
+    c.add_argument("--solution", metavar="SOLUTION.py", help="grade against the network this solution file builds")
     c.add_argument("--out", metavar="DIR", help="where report.json and report.html go (default reports/<id>/)")
     c.add_argument("--json", metavar="FILE", help="also write the JSON report to FILE")
     c.add_argument("--lang", default="en", help="report language (en, ko)")
@@ -570,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_trace)
 
     r = sub.add_parser("reference", help="print the reference as the paper's Table 1, with its totals")
+    r.add_argument("--solution", metavar="SOLUTION.py", help="the layer table of the network this solution file builds")
     r.add_argument("--json", action="store_true", help='an object: {"title", "rows": [...], "totals": {...}}')
     r.add_argument("--wide", action="store_true", help="every column, however wide the lines get")
     r.add_argument("--width", type=int, metavar="N",
@@ -579,6 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("batch", help="grade every submission in a folder")
     b.add_argument("dir")
+    b.add_argument("--solution", metavar="SOLUTION.py", help="grade against the network this solution file builds")
     b.add_argument("--out", default="reports")
     b.add_argument("--jobs", "-j", type=int)
     b.add_argument("--shard", metavar="K/N", help="grade a deterministic 1/N of the submissions (K from 1)")

@@ -25,12 +25,18 @@ SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info
 
 
 ASSIGNMENT = re.compile(r"^#\s*assignment:\s*([\w.-]+)\s*$", re.M)
+#: `# solution: NAME`: graded against the instructor's solution in tests/data/solutions/NAME/
+SOLUTION = re.compile(r"^#\s*solution:\s*([\w.-]+)\s*$", re.M)
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+SOLUTIONS = Path(__file__).resolve().parent / "data" / "solutions"
 
 
 def assignment_path(name: str) -> Path:
     """`# assignment: NAME` -> the assignment file: `default` is the paper's GoogLeNet,
-    `variant` its course variant, any other NAME is reference/NAME.toml."""
+    `variant` its course variant, any other NAME is reference/NAME.toml;
+    `solution:NAME` (from `# solution: NAME`) is tests/data/solutions/NAME/assignment.toml."""
+    if name.startswith("solution:"):
+        return SOLUTIONS / name.split(":", 1)[1] / "assignment.toml"
     return {"default": REFERENCE / "assignment.toml", "variant": REFERENCE / "assignment_variant.toml"}.get(
         name, REFERENCE / f"{name}.toml")
 
@@ -45,8 +51,9 @@ def cases() -> list:
     out = []
     for p in case_paths():
         if not p.is_dir():
-            m = ASSIGNMENT.search(_head(p))
-            out.append((p, m.group(1) if m else "default", None))
+            head = _head(p)
+            m, sol = ASSIGNMENT.search(head), SOLUTION.search(head)
+            out.append((p, f"solution:{sol.group(1)}" if sol else m.group(1) if m else "default", None))
             continue
         tasks = [(f, ASSIGNMENT.search(_head(f))) for f in sorted(p.iterdir()) if f.suffix in (".py", ".ipynb")]
         tasks = [(f, m.group(1)) for f, m in tasks if m]

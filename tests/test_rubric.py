@@ -35,6 +35,7 @@ from grader import graph as G
 from grader.align import Block, structure
 from grader.assignment import load as load_assignment
 from grader.graph import Graph, Node
+from grader.solution import conv_runs
 from grader.submission import load
 from test_cases import graded_against
 
@@ -45,7 +46,9 @@ STYLES = (("correct_functional.py", "default"), ("correct_table_driven.py", "def
           ("correct_subclassed.py", "default"), ("correct_notebook.ipynb", "default"),
           ("correct_sequential_stem.py", "default"), ("correct_manual_lrn.py", "default"),
           ("correct_resnet50_functional.py", "resnet50"), ("correct_resnet50_subclassed_blocks.py", "resnet50"),
-          ("correct_densenet121_functional.py", "densenet121"), ("correct_densenet121_feature_list.py", "densenet121"))
+          ("correct_densenet121_functional.py", "densenet121"), ("correct_densenet121_feature_list.py", "densenet121"),
+          # derived from an instructor's solution file: a plain chain, whose blocks are runs of convolutions
+          ("correct_vgg16_sequential.py", "solution:vgg16"), ("correct_vgg16_conv_block.py", "solution:vgg16"))
 NAMES = [f"{f}[{a}]" if a != "default" else f for f, a in STYLES]
 #: most removals of the big networks are alike (16 residual blocks, 58 dense layers): a sample of them
 MAX_REMOVALS = 70
@@ -95,6 +98,11 @@ def elements(g: Graph, arch) -> list[tuple[str, set, bool]]:
     """What a student can leave out of a correct network: (what, node ids, drop)."""
     S = structure(g, arch.merge_ops)
     out = []
+    if not S.blocks:  # a plain chain: its runs of convolutions, their layers, the pools and the head
+        for k, run in enumerate(conv_runs(S.spine)):
+            out.append((f"conv block {k + 1}", {S.spine[i].id for i in run}, False))
+        return out + [(f"{it.op} {it.id}", {it.id}, False) for it in S.spine
+                      if it.op not in ("input", "reshape", "act")]
     first = next(i for i, it in enumerate(S.spine) if isinstance(it, Block))
     for it in S.spine:
         if isinstance(it, Block):
@@ -125,7 +133,8 @@ def test_removing_any_element_lowers_the_score(style, traced):
     base = grade(item, g)
     assert base.score == base.max_score
     cases = elements(g, item[4].arch)
-    assert len(cases) > 40  # the blocks, their branches and layers, the stem, the heads
+    # the blocks, their branches and layers, the stem, the heads (VGG-16: 5 blocks, 13 convs, 5 pools, the head)
+    assert len(cases) > (40 if structure(g, item[4].arch.merge_ops).blocks else 25)
     for what, ids, drop in cases:
         r = grade(item, without(g, ids, drop=drop))
         assert r.score < base.score, f"{style}: removing {what} did not lower the score ({r.score})"
@@ -177,14 +186,15 @@ def test_k_of_n_blocks_earn_at_most_k_nths(style, traced):
     most k/n of the parts that credit the blocks."""
     item = traced[style]
     g, A = item[2], item[4]
-    blocks = structure(g, A.arch.merge_ops).blocks
+    S = structure(g, A.arch.merge_ops)
+    blocks = S.blocks or [[S.spine[i] for i in run] for run in conv_runs(S.spine)]
     n = len(blocks)
-    assert n == {"googlenet": 9, "resnet50": 16, "densenet121": 58}[A.architecture]
+    assert n == {"googlenet": 9, "resnet50": 16, "densenet121": 58}.get(A.architecture, 5)  # VGG-16: 5
     block_parts = {p.name for p in A.arch.parts if p.role in ("module", "config")}
     rng = random.Random(style)
     for k in sorted({0, 1, 2, n // 3, n // 2, n - 1, n}):
         keep = set(rng.sample(range(n), k))
-        ids = {x.id for i, b in enumerate(blocks) if i not in keep for x in b.nodes()}
+        ids = {x.id for i, b in enumerate(blocks) if i not in keep for x in (b.nodes() if isinstance(b, Block) else b)}
         r = grade(item, without(g, ids))
         for p in r.parts:
             if p.name in block_parts:
@@ -193,7 +203,7 @@ def test_k_of_n_blocks_earn_at_most_k_nths(style, traced):
 
 
 def test_an_empty_trace_scores_zero(traced):
-    for key in ("correct_functional.py", NAMES[6], NAMES[8]):
+    for key in ("correct_functional.py", NAMES[6], NAMES[8], NAMES[10]):
         item = traced[key]
         empty = Graph({"in0": Node("in0", "input", name="data")}, ["in0"], ["in0"])
         assert grade(item, empty).score == 0.0
@@ -216,7 +226,7 @@ LEAVES = {
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(sorted(LEAVES)), st.integers(1, 100)), min_size=1, max_size=12),
-       arch=st.sampled_from([NAMES[0], NAMES[6], NAMES[8]]))
+       arch=st.sampled_from([NAMES[0], NAMES[6], NAMES[8], NAMES[10]]))
 def test_a_model_with_none_of_the_structure_scores_zero(ops, arch, traced):
     """Chains of dense, dropout, normalization, reshape, activation and global
     pooling layers (an MLP, a classifier on the raw image) have nothing of the

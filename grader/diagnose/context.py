@@ -138,7 +138,7 @@ class Diagnoser:
         args.setdefault("location", location)
         args.setdefault("expected", dims(expected) if isinstance(expected, (list, tuple)) else expected)
         args.setdefault("actual", dims(actual) if isinstance(actual, (list, tuple)) else actual)
-        f = F(code, sev, location, template, args, jsonable(expected), jsonable(actual), node,
+        f = F(code, sev, location, self.arch.reword(template), args, jsonable(expected), jsonable(actual), node,
               source or (node.source if node is not None else None), caused_by, order)
         self.findings.append(f)
         return f

@@ -116,6 +116,16 @@ class PartMap:
             else:
                 self.stage[it.id] = "stem" if i < first else ("head" if i > last else "layout")
                 self.where[names.loc(it)] = self.stage[it.id]
+        chain = arch.chain_layout(R)
+        if chain is not None:
+            # a plain chain's blocks (runs of convolutions) and stages, as the architecture reads them
+            units, stage = chain
+            for it in R.spine:
+                if it.id in stage:
+                    self.stage[it.id] = stage[it.id]
+                    self.where[names.loc(it)] = stage[it.id]
+            for bloc, _ in units:
+                self.where[bloc] = "layout"
         self.where["data"] = "layout"
         self.where["total"] = "params"
         self.where["return"] = "returns"

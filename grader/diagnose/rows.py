@@ -37,8 +37,11 @@ def elements(ctx: Context):
     part = d.parts.part
     E = []
     allowed = {f.location for f in d.findings if f.code == "norm_type" and f.severity != "error"}
+    chain = d.arch.chain_layout(R)
+    units = chain[0] if chain is not None else []
+    in_unit = {nid for _, ids in units for nid in ids}
     for i, it in enumerate(R.spine):
-        if isinstance(it, Block) or it.op == "input" or it.op in SKIPPABLE:
+        if isinstance(it, Block) or it.op == "input" or it.op in SKIPPABLE or it.id in in_unit:
             continue
         role = d.parts.stage[it.id]
         if role not in part:
@@ -60,6 +63,16 @@ def elements(ctx: Context):
                 present = sb is not None and (rn is rb.concat or rn.id in ctx.match
                                               or (rn in rb.tail and bool(sb.tail)))
                 E.append(Element(part["module"], names.loc(rn), r, present, bloc, role=r, block_kind=kind))
+    for bloc, ids in units:
+        # a plain chain's block: its layers (the blocks part), itself (configuration, layout)
+        have = [nid in ctx.match for nid in ids]
+        for role in ("layout", "config"):
+            if role in part:
+                E.append(Element(part[role], bloc, "block", any(have)))
+        if "module" in part:
+            for nid, present in zip(ids, have):
+                rn = R.graph.nodes[nid]
+                E.append(Element(part["module"], names.loc(rn), rn.op, present, bloc))
     if "aux" in part:
         optional_absent = d.A.aux == "optional" and not ctx.S.aux
         for k, ra in enumerate(R.aux if d.A.aux != "forbidden" else []):

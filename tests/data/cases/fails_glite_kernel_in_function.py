@@ -1,0 +1,35 @@
+# solution: googlenet_lite
+# expect: kernel_size concat_block/b3/conv2
+# the 5x5 branch of the helper uses a 3x3 kernel.
+import tensorflow as tf
+from tensorflow.keras import layers, Model
+
+
+def cbr(x, f, k):
+    x = layers.Conv2D(f, (k, k), padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def inception_module(x, filters):
+    f1, f3r, f3, f5r, f5, fp = filters
+    branch1 = cbr(x, f1, 1)
+    branch3 = cbr(x, f3r, 1)
+    branch3 = cbr(branch3, f3, 3)
+    branch5 = cbr(x, f5r, 1)
+    branch5 = cbr(branch5, f5, 3)
+    pool = layers.MaxPool2D(pool_size=(3, 3), strides=(1, 1), padding="same")(x)
+    pool = cbr(pool, fp, 1)
+    return layers.concatenate([branch1, branch3, branch5, pool], axis=-1)
+
+
+def build_model():
+    inp = layers.Input(shape=(32, 32, 3))
+    x = cbr(inp, 64, 3)
+    x = inception_module(x, (32, 48, 64, 8, 16, 16))
+    x = inception_module(x, (64, 64, 96, 16, 48, 32))
+    x = layers.MaxPool2D((3, 3), strides=(2, 2), padding="same")(x)
+    x = inception_module(x, (96, 48, 104, 8, 24, 32))
+    x = inception_module(x, (80, 56, 112, 12, 32, 32))
+    x = layers.GlobalAvgPool2D()(x)
+    return Model(inp, layers.Dense(10, activation="softmax")(x))
