@@ -59,13 +59,16 @@ def probe_roots(ctx: Context, probe, pg: Graph | None) -> dict:
         return roots
     rb = ctx.R.spine[at]
     mrole = ctx.d.names.merge_role(rb)
-    ps = structure(pg, d.arch.merge_ops)
-    ctx.fn_sources = {n.source for n in pg.nodes.values() if n.source is not None}
+    # read as the network's blocks are (a shortcut that leaves from inside the block)
+    ps = d.arch.adjust_structure(structure(pg, d.arch.merge_ops))
+    # the lines of every block function probed (ResNet has two: the identity
+    # block's chain must be known after the projection block is probed)
+    ctx.fn_sources |= {n.source for n in pg.nodes.values() if n.source is not None}
     if not ps.blocks:
         built = [n for n in pg.nodes.values() if n.op not in ("input", "pass")]
         if built and not probe.get("error"):
             desc = ("a single " + layer_desc(built[0])) if len(built) == 1 else " -> ".join(layer_desc(n) for n in built[:5])
-            f = d.add("branch_missing", "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
+            f = d.add(d.arch.no_merge_code, "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
                       {"kind": kind}, f"{len(rb.branches)} branches", desc, node=built[0], order=100)
             roots[(kind, "no_branches", "output")] = f
         return roots
@@ -193,6 +196,12 @@ def _merge_roots(ctx: Context, kind, rb: Block, pb: Block, assign, rroles, roots
     for code, sev, tmpl, a, exp, act in ctx.d.cmp(rb.concat, pb.concat):
         f = d.add(code, sev, f"{kind}/{mrole}", tmpl, a, exp, act, node=pb.concat, order=order_base)
         roots[(kind, code, mrole)] = f
+    # what the architecture reads off the block as a whole (a shortcut taken from
+    # inside it, a dense block's output without its input): the same faults as
+    # the network's blocks get, so theirs follow from these
+    for _b, code, role, _k, a, exp, act, sn, tmpl, sev in d.arch.block_faults(kind, kind, [], pb):
+        f = d.add(code, sev, f"{kind}/{role}", tmpl, a, exp, act, node=sn, order=order_base)
+        roots[(kind, code, role)] = f
     for extra in [pb.branches[i] for i in range(len(pb.branches)) if i not in assign]:
         f = d.add("branch_extra", "error", f"{kind}/{mrole}", M_BRANCH_EXTRA, {}, None,
                   " -> ".join(op_name(n) for n in extra), node=extra[0] if extra else pb.concat, order=order_base)

@@ -59,6 +59,7 @@ class DenseNet121(Architecture):
                   "get_model"),
     )
     function_kinds = ("dense_block",)
+    no_merge_code = "layer_missing"
     norms_are_style = False
     block_word = "dense layer"
     column_titles = {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}

@@ -32,6 +32,10 @@ M_NO_PROJECTION = ("{location}: the shortcut is {actual} where the paper has a p
                    "(with the block's stride) followed by BatchNormalization.")
 
 
+M_NO_ADD = ("{location}: your {kind} function never adds the block's input to its output: it builds {actual} in a "
+            "plain chain, with no Add and no shortcut.")
+
+
 def main_and_shortcut(block):
     """(main path, shortcut) of a residual block: the shortcut is the shorter branch."""
     brs = sorted(block.branches, key=len)
@@ -59,6 +63,8 @@ class ResNet50(Architecture):
     )
     function_kinds = ("identity_block", "projection_block")
     merge_ops = ("add",)
+    no_merge_code = "layer_missing"
+    messages = {"no_branches": M_NO_ADD}
     norms_are_style = False
     block_word = "residual block"
     column_titles = {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}
@@ -177,7 +183,7 @@ class ResNet50(Architecture):
         return faults
 
     def templates(self) -> list:
-        return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION]
+        return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION, M_NO_ADD]
 
     # -- the block functions -------------------------------------------------------------
     def _filters_args(self, probe: dict) -> list:
