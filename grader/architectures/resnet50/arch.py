@@ -128,6 +128,26 @@ class ResNet50(Architecture):
         from grader.align import Block
 
         spine = list(S.spine)
+        # the main path added to itself (`shortcut = y` after the last convolution,
+        # then `Add()([y, shortcut])`): no block was found; its add is the merge of one
+        i = 0
+        while i < len(spine):
+            it = spine[i]
+            if not isinstance(it, Block) and it.op == "add" and len(set(it.inputs)) == 1:
+                convs = []
+                while i - 1 - len(convs) > 0 and not isinstance(spine[i - 1 - len(convs)], Block) \
+                        and spine[i - 1 - len(convs)].op == "conv" and len(convs) < 3:
+                    convs.insert(0, spine[i - 1 - len(convs)])
+                before = spine[i - 1 - len(convs)]
+                after = spine[i + 1] if i + 1 < len(spine) else None
+                tail = [after] if (after is not None and not isinstance(after, Block) and after.op == "act"
+                                   and after.a("fn") == "relu") else []
+                if len(convs) >= 2:
+                    block = Block(it, before.exit_id if isinstance(before, Block) else before.id, [[], convs], tail,
+                                  {"shortcut_from": S.graph.nodes.get(it.inputs[0])})
+                    spine[i - len(convs):i + 1 + len(tail)] = [block]
+                    i -= len(convs)
+            i += 1
         for i, it in enumerate(list(spine)):
             if not isinstance(it, Block) or any(n.op == "conv" for br in it.branches for n in br) or it.concat.op != "add":
                 continue
