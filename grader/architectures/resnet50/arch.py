@@ -64,6 +64,7 @@ class ResNet50(Architecture):
     function_kinds = ("identity_block", "projection_block")
     merge_ops = ("add",)
     no_merge_code = "layer_missing"
+    filters_given_together = True
     messages = {"no_branches": M_NO_ADD}
     norms_are_style = False
     block_word = "residual block"
