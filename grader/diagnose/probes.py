@@ -244,3 +244,26 @@ def counted_from(ctx: Context):
     for f in ctx.d.findings:
         if f.caused_by is None and f.code == "filters" and f is not root and ctx.position(f.location) > start:
             f.caused_by = root
+
+
+def returned_follows(ctx: Context):
+    """A block function that returns the filter count of the convolution it
+    built (a transition returning its 1x1's count) returns a wrong count because
+    that convolution's count is wrong: the returned count is that root's
+    consequence, never a second root."""
+    d = ctx.d
+    task = d.A.task
+    for r in [f for f in d.findings if f.code == "return_value" and f.caused_by is None]:
+        kind = r.location.split("/", 1)[0]
+        if not isinstance(r.actual, int):
+            continue
+        if task and task.get("kind") == kind:
+            graphs = [ctx.S.graph]
+        else:
+            graphs = [pg for probe, pg in ctx.inputs.probes if pg is not None and probe.get("block_kind") == kind]
+        lines = {n.ctor or n.source for g in graphs for n in g.nodes.values()
+                 if n.op == "conv" and n.a("filters") == r.actual and (n.ctor or n.source)}
+        causes = [f for f in d.findings if f.caused_by is None and f is not r and f.code in ("filters", "argument_misuse")
+                  and f.node is not None and (f.node.ctor or f.node.source) in lines]
+        if causes:
+            r.caused_by = min(causes, key=lambda f: f.order)

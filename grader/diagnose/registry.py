@@ -42,6 +42,7 @@ PASSES = (
     counts.block_counts,  # before helper_roots: the extra blocks of each stage are still apart
     consequences.derived,
     probes.counted_from,
+    probes.returned_follows,
     consequences.helper_roots,
     failure.build_failure,
     consequences.consequences,
