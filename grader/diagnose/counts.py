@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..align import Block
 from .context import Context
 from .messages import M_BLOCK_COUNTS, M_BLOCK_COUNTS_LINE, M_STOPS
 
@@ -84,11 +85,10 @@ def _count_line(ctx: Context, members, counts: list, got: dict, want: dict):
     for f in members:
         nodes = [f.node] if f.node is not None else []
         if not nodes:
-            b = d.names.block_of(f.location)
-            prev = ctx.block_match.get(b.id) if b is not None else None
-            near = [s for r, s in ctx.pairs if s is not None and r is not None and hasattr(r, "branches")
+            # a missing block has no node: the last block the student built in its stage
+            near = [s for r, s in ctx.pairs if isinstance(r, Block) and isinstance(s, Block)
                     and _stage(d.names.bloc(r)) == _stage(f.location)]
-            nodes = [s.concat for s in near[-1:]] if prev is None else [prev.concat]
+            nodes = [s.concat for s in near[-1:]]
         for n in nodes:
             frames += list(n.stack or ()) + ([n.source] if n.source else [])
     files = list(dict.fromkeys(fr[0] for fr in frames if fr))
