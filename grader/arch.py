@@ -115,6 +115,12 @@ class Architecture:
     #: BatchNormalization anywhere is a matter of style (GoogLeNet), or every
     #: BatchNormalization of the reference is part of the network (ResNet, DenseNet)
     norms_are_style: bool = True
+    #: the code of a block function that builds no merge at all: its branches are
+    #: missing (an inception function's chain) or the merge is (a residual block's Add)
+    no_merge_code: str = "branch_missing"
+    #: a block's filter counts are given together, at one call (ResNet's ``filters=(F1, F2, F3)``):
+    #: several wrong at one call are one mistake there; when False each count is its own
+    filters_given_together: bool = False
     #: words of the reports: what a block is called ("residual block conv4_block6"), the titles of its columns
     block_word: str = "block"
     column_titles: dict = {}

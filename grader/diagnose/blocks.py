@@ -11,7 +11,7 @@ from ..graph import Node
 from ..report import BranchLayer
 from ..report import Block as BlockRow
 from .context import F, Context
-from .messages import (M_ARGUMENT, M_BRANCH_MISSING, M_EXTRA, M_FILTERS, M_GROUP_MISSING, M_MERGE_MISSING, M_MISSING,
+from .messages import (M_ARGUMENT, M_BRANCH_MISSING, M_CALL_FILTERS, M_EXTRA, M_FILTERS, M_GROUP_MISSING, M_MERGE_MISSING, M_MISSING,
                        M_ORDER, M_SLIP_COLUMN, M_TYPO)
 from .rules import is_typo, op_name
 from .text import hashable, jsonable, shape_text
@@ -132,16 +132,28 @@ def _own_faults(ctx: Context, rest: list):
     # in network order, and in a block its main path before its shortcut
     rest.sort(key=lambda c: (ctx.block_order(c[0]), -ctx.branch_len.get((c[0], c[2]), 0)))
     given: dict = {}
-    for c in rest:
+    srcs = [_source_in_block(ctx, c) for c in rest]
+    # the wrong filter counts of one block given at one call (filters=(256, 256, 1024) for conv5)
+    at_call: dict = {}
+    if d.arch.filters_given_together:
+        for c, src in zip(rest, srcs):
+            if c[1] == "filters" and src is not None and not (isinstance(c[3], tuple) and c[3][0] == "column"):
+                at_call.setdefault((c[0], src), set()).add(c[2])
+    call_roots: dict = {}
+    for c, src in zip(rest, srcs):
         bloc, code, role, k, a, exp, act, sn, tmpl, sev = c
         # one wrong value given to several layers: filters anywhere, a stride in one block
         same = (code, hashable(exp), hashable(act)) + (() if code == "filters" else (bloc,))
         if code in ("filters", "strides") and same in given:
             consequence_of(ctx, given[same], c)
             continue
-        kind = names.kind(names.block_of(bloc))
-        src = distinguishing_frame(sn, [ctx.match.get(rn.id) for rb2 in ctx.R.blocks if names.kind(rb2) == kind
-                                        for r2, rn in names.inner(rb2) if r2 == role])
+        if code == "filters" and len(at_call.get((bloc, src), ())) >= 2:
+            root = call_roots.get((bloc, src))
+            if root is None:
+                root = call_roots[(bloc, src)] = _call_filters_root(ctx, bloc, sn, src)
+            consequence_of(ctx, root, c)
+            given[same] = root
+            continue
         args = dict(a)
         if code == "filters" and isinstance(k, tuple) and k[0] == "column":
             tmpl = M_SLIP_COLUMN
@@ -152,6 +164,29 @@ def _own_faults(ctx: Context, rest: list):
                   order=ctx.block_order(bloc))
         if code in ("filters", "strides"):
             given[same] = f
+
+
+def _source_in_block(ctx: Context, c):
+    """The line a block's fault is shown at: where this block differs from the others of its kind."""
+    names = ctx.d.names
+    bloc, role, sn = c[0], c[2], c[7]
+    kind = names.kind(names.block_of(bloc))
+    return distinguishing_frame(sn, [ctx.match.get(rn.id) for rb2 in ctx.R.blocks if names.kind(rb2) == kind
+                                     for r2, rn in names.inner(rb2) if r2 == role])
+
+
+def _call_filters_root(ctx: Context, bloc: str, sn, src):
+    """One root for a block's filter counts given wrong at one call, listing them all."""
+    d = ctx.d
+    rb = d.names.block_of(bloc)
+    sb = ctx.block_match.get(rb.id) if rb is not None else None
+    want = d.columns(rb) if rb is not None else {}
+    got = d.columns(sb) if sb is not None else {}
+    cols = [c for c in want if c != "0_conv"] or list(want)
+    exp = "(" + ", ".join(str(want[c]) for c in cols) + ")"
+    act = "(" + ", ".join(str(got.get(c, "?")) for c in cols) + ")"
+    return d.add("filters", "error", bloc, M_CALL_FILTERS, {}, exp, act, node=sn, source=src,
+                 order=ctx.block_order(bloc))
 
 
 def _layer_differences(ctx: Context, bloc, rbr, pairs, rfilters, extra_role, anchor) -> list:

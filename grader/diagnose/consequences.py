@@ -88,8 +88,21 @@ def derived(ctx: Context):
                 f.args.update(channels=ch, rule=words, given=rule(ch))
 
 
+def map_consequences(ctx: Context):
+    """A layer that differs from the paper's only because the map it gets is not
+    the paper's (the head's 7x7 average pool over a 14x14 map after a stride
+    of 1 upstream, or a transition left out) follows from what changed the map,
+    wherever it lands; with nothing upstream to blame it stays a root."""
+    for f in ctx.d.findings:
+        if f.caused_by is None and f.extra.get("follows_map"):
+            cause = ctx.shape_cause(f.location, besides=f)
+            if cause is not None and ctx.position(cause.location) < ctx.position(f.location):
+                f.caused_by = cause
+
+
 def consequences(ctx: Context):
     d = ctx.d
+    map_consequences(ctx)
     ordered = []
     for r, s in ctx.pairs:
         if r is None or s is None:

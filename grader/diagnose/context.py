@@ -275,12 +275,17 @@ class Context:
         k = names.aux_index(loc)
         if k is not None:
             return self.R.aux[k].attach + 0.5
+        # a named group of layers (a transition, pool3): where its first layer is
+        group = [i for l, i in spine_locs.items() if l.startswith(loc + "_") or l.startswith(loc + "/")]
+        if group:
+            return float(min(group)) - 0.01
         return float("inf")
 
-    def shape_cause(self, loc: str):
-        """The first divergence that changes shapes at or before ``loc``."""
+    def shape_cause(self, loc: str, besides=None):
+        """The first divergence that changes shapes at or before ``loc`` (other than ``besides``)."""
         pos = self.position(loc)
-        cands = [f for f in self.d.findings if f.caused_by is None and f.severity == "error" and f.code in SHAPE_CODES]
+        cands = [f for f in self.d.findings if f.caused_by is None and f.severity == "error" and f.code in SHAPE_CODES
+                 and f is not besides]
         before = [f for f in cands if self.position(f.location) <= pos]
         pool = before or cands
         return min(pool, key=lambda f: (self.position(f.location), f.order)) if pool else None

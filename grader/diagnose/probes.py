@@ -59,13 +59,16 @@ def probe_roots(ctx: Context, probe, pg: Graph | None) -> dict:
         return roots
     rb = ctx.R.spine[at]
     mrole = ctx.d.names.merge_role(rb)
-    ps = structure(pg, d.arch.merge_ops)
-    ctx.fn_sources = {n.source for n in pg.nodes.values() if n.source is not None}
+    # read as the network's blocks are (a shortcut that leaves from inside the block)
+    ps = d.arch.adjust_structure(structure(pg, d.arch.merge_ops))
+    # the lines of every block function probed (ResNet has two: the identity
+    # block's chain must be known after the projection block is probed)
+    ctx.fn_sources |= {n.source for n in pg.nodes.values() if n.source is not None}
     if not ps.blocks:
         built = [n for n in pg.nodes.values() if n.op not in ("input", "pass")]
         if built and not probe.get("error"):
             desc = ("a single " + layer_desc(built[0])) if len(built) == 1 else " -> ".join(layer_desc(n) for n in built[:5])
-            f = d.add("branch_missing", "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
+            f = d.add(d.arch.no_merge_code, "error", f"{kind}/{mrole}", d.arch.message("no_branches", M_NO_BRANCHES),
                       {"kind": kind}, f"{len(rb.branches)} branches", desc, node=built[0], order=100)
             roots[(kind, "no_branches", "output")] = f
         return roots
@@ -193,6 +196,12 @@ def _merge_roots(ctx: Context, kind, rb: Block, pb: Block, assign, rroles, roots
     for code, sev, tmpl, a, exp, act in ctx.d.cmp(rb.concat, pb.concat):
         f = d.add(code, sev, f"{kind}/{mrole}", tmpl, a, exp, act, node=pb.concat, order=order_base)
         roots[(kind, code, mrole)] = f
+    # what the architecture reads off the block as a whole (a shortcut taken from
+    # inside it, a dense block's output without its input): the same faults as
+    # the network's blocks get, so theirs follow from these
+    for _b, code, role, _k, a, exp, act, sn, tmpl, sev in d.arch.block_faults(kind, kind, [], pb):
+        f = d.add(code, sev, f"{kind}/{role}", tmpl, a, exp, act, node=sn, order=order_base)
+        roots[(kind, code, role)] = f
     for extra in [pb.branches[i] for i in range(len(pb.branches)) if i not in assign]:
         f = d.add("branch_extra", "error", f"{kind}/{mrole}", M_BRANCH_EXTRA, {}, None,
                   " -> ".join(op_name(n) for n in extra), node=extra[0] if extra else pb.concat, order=order_base)
@@ -235,3 +244,26 @@ def counted_from(ctx: Context):
     for f in ctx.d.findings:
         if f.caused_by is None and f.code == "filters" and f is not root and ctx.position(f.location) > start:
             f.caused_by = root
+
+
+def returned_follows(ctx: Context):
+    """A block function that returns the filter count of the convolution it
+    built (a transition returning its 1x1's count) returns a wrong count because
+    that convolution's count is wrong: the returned count is that root's
+    consequence, never a second root."""
+    d = ctx.d
+    task = d.A.task
+    for r in [f for f in d.findings if f.code == "return_value" and f.caused_by is None]:
+        kind = r.location.split("/", 1)[0]
+        if not isinstance(r.actual, int):
+            continue
+        if task and task.get("kind") == kind:
+            graphs = [ctx.S.graph]
+        else:
+            graphs = [pg for probe, pg in ctx.inputs.probes if pg is not None and probe.get("block_kind") == kind]
+        lines = {n.ctor or n.source for g in graphs for n in g.nodes.values()
+                 if n.op == "conv" and n.a("filters") == r.actual and (n.ctor or n.source)}
+        causes = [f for f in d.findings if f.caused_by is None and f is not r and f.code in ("filters", "argument_misuse")
+                  and f.node is not None and (f.node.ctor or f.node.source) in lines]
+        if causes:
+            r.caused_by = min(causes, key=lambda f: f.order)

@@ -7,8 +7,8 @@ Diagnoser: they run even when nothing was built). The order matters twice:
   order they are added, so moving a pass changes the report;
 - later passes read what earlier ones made: the spine and block passes explain
   faults by the probes' function-level roots; the structural roots
-  (merge_missing, truncation, missing_groups) re-parent the missing and extra
-  findings the spine made; derived and counted_from re-parent filter counts
+  (merge_missing, truncation, missing_groups, block_counts) re-parent the
+  missing and extra findings the spine made; derived and counted_from re-parent filter counts
   before helper_roots merges the remaining roots line by line; the build
   failure, the consequences (output shapes) and the parameter total look for
   their cause among the roots that are left; the rows and the rubric's
@@ -20,7 +20,7 @@ module; to add a family, add its pass here where its inputs are ready.
 
 from __future__ import annotations
 
-from . import blocks, consequences, failure, heads, notes, params, probes, rows, spine
+from . import blocks, consequences, counts, failure, heads, notes, params, probes, rows, spine
 from .context import Context, Diagnoser
 
 #: Over the Diagnoser and the child's notes, before anything is compared.
@@ -39,8 +39,10 @@ PASSES = (
     blocks.merge_missing,
     spine.truncation,
     blocks.missing_groups,
+    counts.block_counts,  # before helper_roots: the extra blocks of each stage are still apart
     consequences.derived,
     probes.counted_from,
+    probes.returned_follows,
     consequences.helper_roots,
     failure.build_failure,
     consequences.consequences,

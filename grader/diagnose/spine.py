@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..align import Block
 from .context import Context
 from .messages import (M_EXTRA, M_EXTRA_BLOCKS, M_INPUT, M_MISSING, M_NORM, M_NORM_MISSING, M_STOPS)
-from .rules import layer_desc, norm_name, op_name
+from .rules import gap_on_expected_map, layer_desc, norm_name, op_name
 from .text import summarise
 
 
@@ -57,6 +57,8 @@ def compare_spine(ctx: Context):
                 if code == "norm_type" and sev == "norm":
                     sev = d.subs.get("none_for_lrn", "warning")
                 f = d.add(code, sev, loc, tmpl, args, exp, act, node=s, order=order)
+                if code == "layer_type" and gap_on_expected_map(r, s):
+                    f.extra["follows_map"] = True  # see consequences.map_consequences
                 if code == "activation" and s.a("activation") is None and r.a("activation") == "relu":
                     f.extra["relu_missing"] = True
         elif r is not None:

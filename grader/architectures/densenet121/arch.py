@@ -32,6 +32,11 @@ M_DROPS_INPUT = ("{location}: the dense block ends with a concatenation of its l
                  "output is [x_0, x_1, ..., x_l], with the block's input x_0.")
 
 
+#: the transition-layer task's layers (Keras names transition_layer_bn ... _pool) by their role in the
+#: function, named as the dense block's are (dense_block/1_conv): transition_layer/0_bn ... /pool
+TRANSITION_ROLES = {"bn": "0_bn", "relu": "0_relu", "conv": "1_conv", "pool": "pool"}
+
+
 def new_features(block):
     """The branch of a dense layer that makes its new features (the other is the input)."""
     brs = sorted(block.branches, key=len)
@@ -59,6 +64,7 @@ class DenseNet121(Architecture):
                   "get_model"),
     )
     function_kinds = ("dense_block",)
+    no_merge_code = "layer_missing"
     norms_are_style = False
     block_word = "dense layer"
     column_titles = {"1_conv": "bottleneck 1x1 (4k)", "2_conv": "3x3 (k)"}
@@ -114,6 +120,13 @@ class DenseNet121(Architecture):
 
     def source_files(self) -> list:
         return [HERE / "model.py", HERE / "arch.py"]
+
+    # -- names -------------------------------------------------------------------------
+    def display_name(self, name: str) -> str:
+        head, _, role = name.rpartition("_")
+        if head == "transition_layer" and role in TRANSITION_ROLES:
+            return f"transition_layer/{TRANSITION_ROLES[role]}"
+        return name
 
     # -- blocks ------------------------------------------------------------------------
     def block_kind(self, block, roles) -> str:
@@ -172,7 +185,8 @@ class DenseNet121(Architecture):
 
     def derived_filters(self, node, assignment):
         """A transition's 1x1 convolution has floor(theta * m) filters for its m input channels."""
-        if node.op == "conv" and self.location(node).startswith("pool") and self.location(node).endswith("_conv"):
+        loc = self.location(node)
+        if node.op == "conv" and ((loc.startswith("pool") and loc.endswith("_conv")) or loc == "transition_layer/1_conv"):
             theta = float(assignment.options.get("compression", 0.5))
             return (lambda channels: int(channels * theta)), f"floor(theta * m) with the compression theta = {theta:g}"
         return None

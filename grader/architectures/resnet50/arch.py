@@ -32,6 +32,10 @@ M_NO_PROJECTION = ("{location}: the shortcut is {actual} where the paper has a p
                    "(with the block's stride) followed by BatchNormalization.")
 
 
+M_NO_ADD = ("{location}: your {kind} function never adds the block's input to its output: it builds {actual} in a "
+            "plain chain, with no Add and no shortcut.")
+
+
 def main_and_shortcut(block):
     """(main path, shortcut) of a residual block: the shortcut is the shorter branch."""
     brs = sorted(block.branches, key=len)
@@ -59,6 +63,9 @@ class ResNet50(Architecture):
     )
     function_kinds = ("identity_block", "projection_block")
     merge_ops = ("add",)
+    no_merge_code = "layer_missing"
+    filters_given_together = True
+    messages = {"no_branches": M_NO_ADD}
     norms_are_style = False
     block_word = "residual block"
     column_titles = {"1_conv": "first 1x1", "2_conv": "3x3", "3_conv": "last 1x1", "0_conv": "shortcut 1x1"}
@@ -140,6 +147,26 @@ class ResNet50(Architecture):
         from grader.align import Block
 
         spine = list(S.spine)
+        # the main path added to itself (`shortcut = y` after the last convolution,
+        # then `Add()([y, shortcut])`): no block was found; its add is the merge of one
+        i = 0
+        while i < len(spine):
+            it = spine[i]
+            if not isinstance(it, Block) and it.op == "add" and len(set(it.inputs)) == 1:
+                convs = []
+                while i - 1 - len(convs) > 0 and not isinstance(spine[i - 1 - len(convs)], Block) \
+                        and spine[i - 1 - len(convs)].op == "conv" and len(convs) < 3:
+                    convs.insert(0, spine[i - 1 - len(convs)])
+                before = spine[i - 1 - len(convs)]
+                after = spine[i + 1] if i + 1 < len(spine) else None
+                tail = [after] if (after is not None and not isinstance(after, Block) and after.op == "act"
+                                   and after.a("fn") == "relu") else []
+                if len(convs) >= 2:
+                    block = Block(it, before.exit_id if isinstance(before, Block) else before.id, [[], convs], tail,
+                                  {"shortcut_from": S.graph.nodes.get(it.inputs[0])})
+                    spine[i - len(convs):i + 1 + len(tail)] = [block]
+                    i -= len(convs)
+            i += 1
         for i, it in enumerate(list(spine)):
             if not isinstance(it, Block) or any(n.op == "conv" for br in it.branches for n in br) or it.concat.op != "add":
                 continue
@@ -195,7 +222,7 @@ class ResNet50(Architecture):
         return faults
 
     def templates(self) -> list:
-        return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION]
+        return [M_RELU_BEFORE_ADD, M_STRIDE_PLACEMENT, M_SHORTCUT_SOURCE, M_NO_PROJECTION, M_NO_ADD]
 
     # -- the block functions -------------------------------------------------------------
     def _filters_args(self, probe: dict) -> list:
