@@ -240,6 +240,10 @@ def resolves(code: str, location: str, names: set[str]) -> bool:
         kind, role = location.split("/", 1)
         if role == "return":  # what a block function returns (its new filter count)
             return kind in KINDS
+        if kind == "transition_layer":  # named as the dense layer's roles: /0_bn, /0_relu, /1_conv, /pool
+            role = {"0_bn": "bn", "0_relu": "relu", "1_conv": "conv", "pool": "pool"}.get(role, "")
+            if not role:
+                return False
         return any(re.fullmatch(KINDS[kind] + re.escape(role), n) for n in names)
     if re.fullmatch(r"pool[2-4]", location):
         return any(n.startswith(location + "_") for n in names)
