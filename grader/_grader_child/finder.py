@@ -137,7 +137,24 @@ def _size(m) -> int:
     try:
         return int(m.count_params())
     except Exception:
+        pass
+    try:  # a Sequential never called whole (its layers run one by one) is not built, its layers are
+        return sum(int(w.numpy().size) for w in m.weights)
+    except Exception:
         return 0
+
+
+def _outermost(records: list) -> list:
+    """The constructed models that are no other constructed model's part: a
+    Sequential of stages whose blocks subclass keras.Model is one model, not
+    one per stage and block (the d2l.ai style)."""
+    inner = set()
+    for r in records:
+        try:
+            inner.update(id(x) for x in r["model"]._flatten_layers(include_self=False))
+        except Exception:
+            continue
+    return [r for r in records if id(r["model"]) not in inner] or records
 
 
 def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
@@ -193,7 +210,7 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
         k, v = max(models, key=lambda kv: _size(kv[1]))
         return v, {"how": "global", "name": k, "call": None, "source": tracer.ctor.get(id(v))}, candidates
     broken = {i for f in failures if f.get("build_like") for i in f["stmts"]}  # (a statement ends where it raised)
-    made = [r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken]
+    made = _outermost([r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken])
     if made:
         best = max(made, key=lambda r: _size(r["model"]))
         m = best["model"]
