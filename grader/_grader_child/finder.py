@@ -315,12 +315,51 @@ def trace_model(model, tracer: Tracer, req: dict):
     # Subclassed (or unbuilt Sequential): call it on a symbolic input.
     tracer.reset()
     shape = tuple(req["input_shape"])
+    seen = _built_shape(model)
+    if seen is not None and seen[-1:] != shape[-1:]:
+        # a Sequential never called whole whose layers the script ran one by one on
+        # an input of other channels (the d2l.ai book's 96x96x1): its first layer
+        # takes only those, so it is graded on the input it was made for
+        shape = seen
     inp = keras.Input(shape=shape, name="data")
+    if seen is not None:
+        # its stages are built: called whole, Keras would run their graphs without
+        # a layer call to record, so each layer is called in turn, into the stages
+        out = _walk_layers(model, inp, tracer)
+        return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
     out = model(inp)
     fn = getattr(model, "_functional", None)
     if fn is not None and getattr(fn, "outputs", None):
         return [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)], [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
     return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
+
+
+def _walk_layers(model, x, tracer: Tracer):
+    """Call a Sequential's layers in turn on ``x``, walking into the built
+    functional graphs of nested stages so that every layer call is recorded."""
+
+    def op_fn(op):
+        inner = functional_of(op)
+        if inner is None:
+            return op
+        return lambda *a, **k: inner._run_through_graph(tracer.flat_tensors(a[:1]), operation_fn=op_fn)
+
+    for layer in model.layers:
+        x = op_fn(layer)(x)
+    return x
+
+
+def _built_shape(model):
+    """The input shape (without the batch) the first layer of an unbuilt
+    Sequential was built for when the script called its layers one by one."""
+    import keras
+
+    if not isinstance(model, keras.Sequential) or model.built or not model.layers:
+        return None
+    got = (getattr(model.layers[0], "_build_shapes_dict", None) or {}).get("input_shape")
+    if not isinstance(got, (tuple, list)) or len(got) < 2 or not all(isinstance(d, int) for d in got[1:]):
+        return None
+    return tuple(got[1:])
 
 
 def input_sources(model, tracer: Tracer):

@@ -1,5 +1,5 @@
 # expect: nothing
-# assignment: d2l
+# assignment: assignment_d2l
 # params: 5977530
 # score: 100
 """GoogLeNet in the style of the d2l.ai TensorFlow chapter: the inception block
