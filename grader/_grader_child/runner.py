@@ -320,6 +320,9 @@ def model_nodes(ins, nodes, aliases) -> list:
                 kept.add(n["id"])
                 todo.extend(n.get("outputs", []))
     byid = {n["id"]: n for n in nodes}
+    for n in nodes:  # what ran inside a kept layer is its own (a Lambda's raw TF ops), parents come first
+        if n.get("parent") in kept:
+            kept.add(n["id"])
     for nid in list(kept):
         p = byid[nid].get("parent")
         while p is not None and p in byid and p not in kept:
