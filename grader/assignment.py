@@ -32,7 +32,7 @@ VARIANT_PATH = REFERENCE_DIR / "assignment_variant.toml"
 
 AUX_MODES = ("required", "optional", "forbidden")
 HEADS = ("gap_dense", "dense_on_map")
-SIGNATURES = ("six", "tuple")
+SIGNATURES = ("six", "tuple", "d2l")
 
 
 class AssignmentError(ValueError):

@@ -73,7 +73,9 @@ COLLECT_CSV = "collect.csv"
 GRADESCOPE_DIR = "gradescope"
 KEY_FIELDS = ("sha256", "assignment_sha256", "grader_version", "commit")
 #: The first columns of grades.csv; ``part_<name>`` columns follow ``status``.
-BASE_COLUMNS = ["id", "score", "max_score", "percent", "status"]
+#: ``review``: why the instructor should look at a submission before its grade
+#: counts (``integrity``: layers no line of the submission constructs; empty otherwise)
+BASE_COLUMNS = ["id", "score", "max_score", "percent", "status", "review"]
 TAIL_COLUMNS = ["errors", "warnings", "infos", "root_findings", "total_params", "kind", "sha256",
                 "commit", "committed_at", "late", "grader_version", "duration_s", "graded_at"]
 
@@ -535,6 +537,16 @@ def _part_order(reports) -> list[str]:
     return list(order)
 
 
+def review_reason(r) -> str:
+    """What the gradebook's ``review`` column says of a report: the integrity
+    finding's reason (its score is withheld), or nothing."""
+    f = next((f for f in r.findings if f.code == "integrity"), None)
+    if f is None:
+        return ""
+    n, m = f.args.get("count"), f.args.get("layers")
+    return f"integrity: {n} of {m} layers not constructed by a line of the submission"
+
+
 def grades_frame(out: Path, reports=None):
     """The gradebook as a pandas DataFrame (what grades.csv holds)."""
     import pandas as pd
@@ -554,6 +566,7 @@ def grades_frame(out: Path, reports=None):
         roots = r.roots()
         rec = {
             "id": sid, "score": r.score, "max_score": r.max_score, "percent": r.percent, "status": r.status,
+            "review": review_reason(r),
             **{f"part_{n}": pscore.get(n) for n in parts},
             "errors": r.count("error"), "warnings": r.count("warning"), "infos": r.count("info"),
             "root_findings": "; ".join(f"{f.code}@{f.location}" for f in roots if f.severity != "info"),
@@ -572,7 +585,7 @@ def grades_frame(out: Path, reports=None):
     for col in ("errors", "warnings", "infos", "total_params"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
     frame["late"] = frame["late"].astype("boolean")
-    for col in ("id", "status", "root_findings", "kind", "sha256", "commit", "committed_at", "grader_version",
+    for col in ("id", "status", "review", "root_findings", "kind", "sha256", "commit", "committed_at", "grader_version",
                 "graded_at"):
         frame[col] = frame[col].astype("string")
     return frame.sort_values("id", kind="stable").reset_index(drop=True)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from . import diagnose as dg, graph, trace
+from . import diagnose as dg, graph, integrity, trace
 from ._version import __version__
 from .assignment import Assignment
 from .report import Finding, ModelOrigin, ModelSummary, Report, SubmissionInfo
@@ -152,6 +152,8 @@ def _source_of(sub: Submission):
 
 
 #: The finding of a model too large to analyse (a template: translated in grader/locale).
+M_INTEGRITY = ("{location}: the score is withheld for the instructor to review: {count} of the {layers} layers are "
+               "not backed by a line of the submission that constructs them ({actual}).")
 M_TOO_MANY_LAYERS = ("{location}: the model has {actual} layers, more than the {limit} the grader analyses; "
                      "the assignment's network has a few hundred.")
 
@@ -175,7 +177,9 @@ def build_report(sub: Submission, res: trace.TraceResult, assignment: Assignment
         except graph.TraceError as e:
             invalid = str(e)
             student = None
-    return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit)
+    unbacked = integrity.check(t.get("graph"), sub.files_to_run()) if student is not None else None
+    return report_from_graphs(sub, res, assignment, ref, t0, student, probe_graphs, invalid=invalid, commit=commit,
+                              unbacked=unbacked)
 
 
 #: The findings a report lists (the score counts them all): 5,000 identity layers
@@ -209,7 +213,8 @@ probes_of = trace.probes_of
 
 def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assignment, ref: graph.Graph, t0: float,
                        student: graph.Graph | None, probe_graphs, *, invalid: str | None = None,
-                       too_many_layers: int | None = None, commit: dict | None = None) -> Report:
+                       too_many_layers: int | None = None, commit: dict | None = None,
+                       unbacked: integrity.Problems | None = None) -> Report:
     """The report of a traced submission whose canonical graphs are built
     (``student`` None: nothing could be traced, or the trace was rejected;
     ``probe_graphs``: one per probe of the trace, or a single graph)."""
@@ -231,6 +236,12 @@ def report_from_graphs(sub: Submission, res: trace.TraceResult, assignment: Assi
         fatal = dg.F("too_many_layers", "error", "data", M_TOO_MANY_LAYERS,
                      {"location": "data", "actual": too_many_layers, "limit": trace.MAX_LAYERS}, trace.MAX_LAYERS,
                      too_many_layers)
+    elif unbacked is not None:
+        # the diagnosis stays in the report, for the instructor; the score is withheld
+        fatal = dg.F("integrity", "error", "data", M_INTEGRITY,
+                     {"location": "data", "count": unbacked.count, "layers": unbacked.layers,
+                      "actual": "; ".join(unbacked.shown) + ("; ..." if unbacked.count > len(unbacked.shown) else "")},
+                     None, unbacked.count)
     elif invalid:
         fatal = dg.F("build_error", "error", "data", dg.M_BUILD, {"location": "data", "actual": f"the trace was rejected ({invalid})"},
                      None, "trace rejected")

@@ -144,7 +144,25 @@ def _shape(s):
 
 
 def classify(n: dict) -> tuple[str, dict]:
-    """(canonical op, attributes) of one recorded leaf node."""
+    """(canonical op, attributes) of one recorded leaf node. Where the tracer ran
+    the student's own activation code on its probe (``computes`` in the config),
+    what it computes decides, not its name: a pass-through layer of one's own is
+    no layer, a function named relu that computes a sigmoid is a sigmoid."""
+    op, attrs = _classify_by_class(n)
+    computed = (n.get("config") or {}).get("computes")
+    if not isinstance(computed, str) or computed == "other":
+        return op, attrs
+    fn = ACTIVATIONS.get(computed, computed)
+    if op in ("other", "pass"):
+        return ("pass", {}) if fn is None else ("act", {"fn": fn, "computes": computed})
+    key = "fn" if op == "act" else "activation" if "activation" in attrs else None
+    if key is not None and attrs.get(key) != fn:
+        attrs = dict(attrs, **{key: fn, "named": attrs.get(key), "computes": computed})
+    return op, attrs
+
+
+def _classify_by_class(n: dict) -> tuple[str, dict]:
+    """(canonical op, attributes) of one recorded leaf node, by its class and config."""
     cls = n.get("class", "")
     cfg = n.get("config") or {}
     kind = n.get("kind")

@@ -23,11 +23,12 @@ CODES = (
     "branch_order", "argument_misuse", "argument_unused", "aux_missing",
     "aux_position", "aux_extra", "output_count", "output_shape", "params",
     "training_skipped", "import_stubbed", "legacy_api", "script_error", "ipython_syntax", "return_value", "shortcut_source",
-    "activation_order", "too_many_layers",
+    "activation_order", "too_many_layers", "integrity",
 )
 SEVERITIES = ("error", "warning", "info")
-#: The codes of a submission that could not be graded at all (its model was never built).
-FATAL = ("build_error", "timeout", "memory_limit", "no_model", "too_many_layers")
+#: The codes of a submission that could not be graded at all (its model was never built),
+#: or whose score is withheld (``integrity``: layers no line of the submission constructs).
+FATAL = ("build_error", "timeout", "memory_limit", "no_model", "too_many_layers", "integrity")
 
 
 @dataclass(frozen=True)

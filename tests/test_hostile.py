@@ -38,6 +38,8 @@ FORGED = ["fake_trace", "copied_trace", "replayed_trace", "hunts_the_secret", "f
 BLINDING = {"hooks_undone": ("kernel_size", "inception/5x5"), "blinds_tracer": ("pool_type", "pool3/3x3_s2")}
 #: cases that go around the hooks so that part of the model is never seen: no credit at all
 BYPASSING = ["bypasses_hooks"]
+#: sealed by the tracer itself with the places laundered away: flagged ``integrity``, worth 0
+LAUNDERED = ["gc_sealed_null_places"]
 HOSTILE_BLOCK = re.compile(r"# --- hostile: begin.*?# --- hostile: end\n", re.S)
 
 
@@ -248,7 +250,7 @@ def checked(tmp_path_factory, use_sandbox, recorded):
     root = tmp_path_factory.mktemp("hostile_check")
     env = {**os.environ, "NO_COLOR": "1"}
     out = {}
-    for sid in FORGED + list(BLINDING) + BYPASSING:
+    for sid in FORGED + list(BLINDING) + BYPASSING + LAUNDERED:
         f = root / f"{sid}.py"
         f.write_text(hostile_text(HOSTILE / f.name, recorded))
         p = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(f), "--out", str(root / sid)],
@@ -295,16 +297,51 @@ def test_a_trace_sealed_by_the_tracer_itself_is_still_checked(graded, checked):
         assert "correct_functional.py" in _refusal(r) and "not a Python file of the submission" in _refusal(r)
 
 
+def _withheld(r):
+    """Flagged for review: the integrity finding takes every point."""
+    assert r["status"] == "failed" and r["score"] == 0
+    assert all(p["score"] == 0 for p in r["parts"])
+    assert ("integrity", "data") in roots(r), roots(r)
+
+
 @pytest.mark.parametrize("sid", list(BLINDING))
-def test_undoing_the_hooks_still_grades_the_real_model(graded, checked, sid):
+def test_undoing_the_hooks_still_diagnoses_the_real_model_and_withholds_its_score(graded, checked, sid):
+    """The model is traced again with the hooks back, so its real fault is
+    found; but its layers have no construction line (the hooks that record it
+    were off), so the score is withheld for review (integrity)."""
     twin = graded["mixed"][f"{sid}_twin"]
     assert BLINDING[sid] in roots(twin)  # the fault is real
+    assert twin["status"] == "graded" and 0 < twin["score"] < twin["max_score"]
     for r in (graded["mixed"][sid], checked[sid]):
+        _withheld(r)
         assert BLINDING[sid] in roots(r), roots(r)
-        assert roots(r) == roots(twin)
-        assert r["status"] == twin["status"] == "graded"
-        assert r["score"] <= twin["score"] < r["max_score"]
+        assert roots(r) - {("integrity", "data")} == roots(twin)
         assert r["model"]["total_params"] == twin["model"]["total_params"]
+        assert "has no construction line" in next(f["message"] for f in r["findings"] if f["code"] == "integrity")
+
+
+@pytest.mark.parametrize("sid", LAUNDERED)
+def test_a_laundered_trace_is_flagged_and_worth_nothing(graded, checked, sid):
+    """The tracer's own emit (found with gc) seals a correct trace whose places
+    are null: the places check has nothing to refuse, the integrity check finds
+    no line of the file that builds any of its layers."""
+    for r in (graded["mixed"][sid], checked[sid]):
+        assert "GC found the tracer's emit" in r["stderr"]
+        _withheld(r)
+    import pandas as pd
+
+    csv = pd.read_csv(graded["out"] / "grades.csv", dtype=str, keep_default_na=False).set_index("id")
+    assert csv.loc[sid, "review"].startswith("integrity: ")
+    assert csv.loc["correct_functional", "review"] == ""
+    assert "to review (integrity)" in (graded["out"] / "index.html").read_text()
+
+
+def test_a_lying_activation_is_found_by_what_it_computes(graded):
+    r = graded["mixed"]["lying_relu"]
+    assert r["status"] == "graded"
+    assert {("activation", "conv1/7x7_s2"), ("activation", "conv2/3x3")} <= roots(r), roots(r)
+    msg = {f["location"]: f["message"] for f in r["findings"] if f["code"] == "activation"}
+    assert "tanh" in msg["conv1/7x7_s2"] and "sigmoid" in msg["conv2/3x3"]
 
 
 @pytest.mark.parametrize("sid", BYPASSING)

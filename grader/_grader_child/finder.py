@@ -137,7 +137,24 @@ def _size(m) -> int:
     try:
         return int(m.count_params())
     except Exception:
+        pass
+    try:  # a Sequential never called whole (its layers run one by one) is not built, its layers are
+        return sum(int(w.numpy().size) for w in m.weights)
+    except Exception:
         return 0
+
+
+def _outermost(records: list) -> list:
+    """The constructed models that are no other constructed model's part: a
+    Sequential of stages whose blocks subclass keras.Model is one model, not
+    one per stage and block (the d2l.ai style)."""
+    inner = set()
+    for r in records:
+        try:
+            inner.update(id(x) for x in r["model"]._flatten_layers(include_self=False))
+        except Exception:
+            continue
+    return [r for r in records if id(r["model"]) not in inner] or records
 
 
 def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
@@ -193,7 +210,7 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
         k, v = max(models, key=lambda kv: _size(kv[1]))
         return v, {"how": "global", "name": k, "call": None, "source": tracer.ctor.get(id(v))}, candidates
     broken = {i for f in failures if f.get("build_like") for i in f["stmts"]}  # (a statement ends where it raised)
-    made = [r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken]
+    made = _outermost([r for r in tracer.models if r["stmt"] >= 0 and r["stmt"] not in broken])
     if made:
         best = max(made, key=lambda r: _size(r["model"]))
         m = best["model"]
@@ -298,12 +315,51 @@ def trace_model(model, tracer: Tracer, req: dict):
     # Subclassed (or unbuilt Sequential): call it on a symbolic input.
     tracer.reset()
     shape = tuple(req["input_shape"])
+    seen = _built_shape(model)
+    if seen is not None and seen[-1:] != shape[-1:]:
+        # a Sequential never called whole whose layers the script ran one by one on
+        # an input of other channels (the d2l.ai book's 96x96x1): its first layer
+        # takes only those, so it is graded on the input it was made for
+        shape = seen
     inp = keras.Input(shape=shape, name="data")
+    if seen is not None:
+        # its stages are built: called whole, Keras would run their graphs without
+        # a layer call to record, so each layer is called in turn, into the stages
+        out = _walk_layers(model, inp, tracer)
+        return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
     out = model(inp)
     fn = getattr(model, "_functional", None)
     if fn is not None and getattr(fn, "outputs", None):
         return [tracer.tid(t) for t in tracer.flat_tensors(fn.inputs)], [tracer.tid(t) for t in tracer.flat_tensors(fn.outputs)]
     return [tracer.tid(inp)], [tracer.tid(t) for t in tracer.flat_tensors(out)]
+
+
+def _walk_layers(model, x, tracer: Tracer):
+    """Call a Sequential's layers in turn on ``x``, walking into the built
+    functional graphs of nested stages so that every layer call is recorded."""
+
+    def op_fn(op):
+        inner = functional_of(op)
+        if inner is None:
+            return op
+        return lambda *a, **k: inner._run_through_graph(tracer.flat_tensors(a[:1]), operation_fn=op_fn)
+
+    for layer in model.layers:
+        x = op_fn(layer)(x)
+    return x
+
+
+def _built_shape(model):
+    """The input shape (without the batch) the first layer of an unbuilt
+    Sequential was built for when the script called its layers one by one."""
+    import keras
+
+    if not isinstance(model, keras.Sequential) or model.built or not model.layers:
+        return None
+    got = (getattr(model.layers[0], "_build_shapes_dict", None) or {}).get("input_shape")
+    if not isinstance(got, (tuple, list)) or len(got) < 2 or not all(isinstance(d, int) for d in got[1:]):
+        return None
+    return tuple(got[1:])
 
 
 def input_sources(model, tracer: Tracer):

@@ -82,6 +82,7 @@ def install(tracer: Tracer):
             if len(inner_in) == len(outer_in):
                 for x, y in zip(inner_in, outer_in):
                     tracer.aliases.append([tracer.tid(x), tracer.tid(y)])
+            captured["in"] = {tracer.tid(x) for x in inner_in}
             out = fn(*a, **k)
             tracer.busy = True
             try:
@@ -94,7 +95,10 @@ def install(tracer: Tracer):
         outs = tracer.flat_tensors(res)
         if "out" in captured and len(captured["out"]) == len(outs):
             for t, inner in zip(outs, captured["out"]):
-                tracer.aliases.append([tracer.tid(t), inner])
+                # a call that returns its input (a pass-through layer) makes a new
+                # tensor, the layer's output: the same as its input, it would be a loop
+                if inner not in captured.get("in", ()):
+                    tracer.aliases.append([tracer.tid(t), inner])
         return res
 
     tracer.hooks = [(Layer, "__call__", layer_call), (Operation, "symbolic_call", symbolic_call),

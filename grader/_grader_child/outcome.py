@@ -6,9 +6,10 @@ staying statement errors; then the block functions' probes.
 
 from __future__ import annotations
 
+from . import behaviour
 from .finder import find_model, input_sources, trace_model
 from .probes import run_probes
-from .runner import Script, error_record, graph_tids, link_failures, name_cause
+from .runner import Script, error_record, graph_tids, link_failures, model_nodes, name_cause
 from .tracer import Tracer
 
 
@@ -56,6 +57,8 @@ def grade_script(run: Script, g: dict, req: dict, tracer: Tracer, result: dict):
                 graph = _partial(run.nodes, run.aliases, inside["mark"], inside["alias_mark"])
             else:
                 graph = tracer.snapshot()
+                graph["nodes"] = model_nodes(ins, graph["nodes"], graph["aliases"])
+                behaviour.annotate(graph["nodes"], tracer.node_objs, tracer)
                 graph["inputs"] = ins
                 graph["outputs"] = outs
                 graph["input_sources"] = input_sources(model, tracer)

@@ -293,3 +293,40 @@ def graph_tids(ins, outs, nodes, aliases) -> set:
     return seen
 
 
+
+
+def model_nodes(ins, nodes, aliases) -> list:
+    """The nodes the model's input flows through (and the containers holding
+    them), in their order. Layers the script also ran eagerly on concrete
+    tensors (a textbook's loop printing each stage's output shape, training,
+    a prediction) are calls outside the model's graph: not the model."""
+    partners: dict = {}
+    for a, b in aliases:
+        partners.setdefault(a, []).append(b)
+        partners.setdefault(b, []).append(a)
+    consumers: dict = {}
+    for n in nodes:
+        for t in n.get("inputs", []):
+            consumers.setdefault(t, []).append(n)
+    reached, kept, todo = set(), set(), list(ins)
+    while todo:
+        t = todo.pop()
+        if t in reached:
+            continue
+        reached.add(t)
+        todo.extend(partners.get(t, []))
+        for n in consumers.get(t, []):
+            if n["id"] not in kept:
+                kept.add(n["id"])
+                todo.extend(n.get("outputs", []))
+    byid = {n["id"]: n for n in nodes}
+    for n in nodes:  # what ran inside a kept layer is its own (a Lambda's raw TF ops), parents come first
+        if n.get("parent") in kept:
+            kept.add(n["id"])
+    for nid in list(kept):
+        p = byid[nid].get("parent")
+        while p is not None and p in byid and p not in kept:
+            kept.add(p)
+            p = byid[p].get("parent")
+    # a node without inputs (a constant, a variable read) is left as it was
+    return [n for n in nodes if n["id"] in kept or not n.get("inputs")]

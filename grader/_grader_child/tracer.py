@@ -85,6 +85,7 @@ class Tracer:
         self.overflow = False
         self.hooks: list[tuple] = []  # (owner, attribute, our hook), see hooks.install()
         self.called: set[int] = set()  # id() of every layer and op whose call was recorded
+        self.node_objs: dict = {}  # node id -> the layer called, for the activation probes
         self._student: dict[str, bool] = {}
         self._noted: set = set()
         # the script's progress: the top-level statement running (-1: none)
@@ -163,6 +164,7 @@ class Tracer:
     # -- sessions ----------------------------------------------------------------
     def reset(self):
         self.nodes = []
+        self.node_objs = {}
         self.aliases = []
         self.stack = []
         self.tf_ops = {}
@@ -324,6 +326,7 @@ class Tracer:
         node["inputs"] = in_ids
         node["in_shapes"] = [_shape(t) for t in ins]
         node["_obj"] = obj
+        self.node_objs[node["id"]] = obj
         self.called.add(id(obj))
         self.keep.append(obj)
         self.stack.append(node)

@@ -153,6 +153,8 @@ def _context(reports, assignment, collect_rows, lang: str, translations) -> dict
             "main": f"{main.code} at {main.location}" if main else "",
             "main_code": main.code if main else "", "main_location": main.location if main else "",
             "main_msg": _first_line(i18n.translate_finding(main, lang), 200) if main else "",
+            # its score is withheld until the instructor has looked (integrity)
+            "review": any(f.code == "integrity" for f in roots),
         })
     for sid, problem in unreadable:
         students.append({"id": sid, "href": _href(sid), "score": None, "max": None, "percent": None,
@@ -171,6 +173,7 @@ def _context(reports, assignment, collect_rows, lang: str, translations) -> dict
         "min": min(scores) if scores else None, "hi": max(scores) if scores else None,
         "full": sum(r.score >= r.max_score for _, r in ok),
         "late": sum(bool(r.submission.late) for _, r in ok),
+        "review": sum(s["review"] for s in students if s.get("review")),
     }
     # per-part averages, in rubric order
     sums, maxs, titles, counts = defaultdict(float), {}, {}, defaultdict(int)

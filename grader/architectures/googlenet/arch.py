@@ -44,6 +44,8 @@ class GoogLeNet(Architecture):
         builders=("build_model", "GoogLeNet", "googlenet"),
     )
     function_kinds = ("inception",)
+    #: [options]: whether the head has the paper's dropout, and what the classifier gives
+    options = {"head_dropout": bool, "classifier": ("softmax", "logits")}
     block_word = "inception block"
     column_titles = COLUMN_TITLES
     drawings = (BlockDrawing("inception", "inception block", (
@@ -56,7 +58,10 @@ class GoogLeNet(Architecture):
         ProbeSpec("inception", ("inception", "inception_module", "inception_block"), PROBE_SHAPE,
                   # six separate counts must be numbers (not six tensors, not six lists)
                   ({"name": "six", "args": list(PROBE_FILTERS), "scalars": True},
-                   {"name": "tuple", "args": [list(PROBE_FILTERS)]})),
+                   {"name": "tuple", "args": [list(PROBE_FILTERS)]},
+                   # the d2l.ai book's Inception(c1, c2, c3, c4): the 3x3 and 5x5 paths take (reduce, conv) pairs
+                   {"name": "d2l", "args": [PROBE_FILTERS[0], list(PROBE_FILTERS[1:3]), list(PROBE_FILTERS[3:5]),
+                                            PROBE_FILTERS[5]]})),
     )
     messages = {
         "no_branches": "{location}: your inception function builds {actual} and no parallel branches; the paper's "
@@ -73,11 +78,22 @@ class GoogLeNet(Architecture):
         )
 
     def adjust_reference(self, graph, assignment):
-        if not assignment.lrn:
-            from grader.graph import remove_node
+        from grader.graph import remove_node
 
+        if not assignment.lrn:
             for nid in [k for k, n in graph.nodes.items() if n.op == "norm"]:
                 remove_node(graph, nid)
+        opts = assignment.options
+        if opts.get("head_dropout") is False:  # a course head of GAP and Dense alone (d2l.ai)
+            for nid in [k for k, n in graph.nodes.items() if n.op == "dropout" and self.display_name(n.name).startswith("pool5/")]:
+                remove_node(graph, nid)
+        if opts.get("classifier") == "logits":  # the classifier gives logits (the loss takes from_logits)
+            for nid in graph.outputs[:1]:
+                n = graph.nodes[nid]
+                if n.op == "dense":
+                    n.attrs["activation"] = None
+                elif n.op == "act" and n.a("fn") == "softmax" and n.inputs:
+                    remove_node(graph, nid)
         return graph
 
     def source_files(self) -> list:
