@@ -268,11 +268,22 @@ def _legacy_names(tracer: Tracer):
 
         return lookup
 
-    fallback("keras.backend", from_module("keras._tf_keras.keras.backend"))
+    from .keras1 import BACKEND_NAMES, legacy_module
+
+    def backend(name):
+        if name in BACKEND_NAMES:  # Keras 1's image_dim_ordering, set_image_dim_ordering
+            return BACKEND_NAMES[name]
+        return from_module("keras._tf_keras.keras.backend")(name)
+
+    fallback("keras.backend", backend)
+    fallback("keras._tf_keras.keras.backend", lambda name: BACKEND_NAMES.get(name))
     fallback("keras.preprocessing.image", from_module("keras._tf_keras.keras.preprocessing.image"))
     fallback("keras.applications.imagenet_utils",
              from_module("keras.src.applications.imagenet_utils", {"_obtain_input_shape": "obtain_input_shape"}))
     experimental = LegacyModule("keras.layers.experimental", ("keras.layers",))
     experimental.preprocessing = LegacyModule("keras.layers.experimental.preprocessing", ("keras.layers",))
+    # Keras 1's merge() function, also Keras 2's keras.layers.merge module
+    merge = legacy_module("keras.layers.merge", ("keras.layers",))
+    moved = {"experimental": (experimental, "keras.layers"), "merge": (merge, "keras.layers")}
     for layers_mod in ("keras.layers", "keras._tf_keras.keras.layers"):
-        fallback(layers_mod, lambda name: (experimental, "keras.layers") if name == "experimental" else None)
+        fallback(layers_mod, moved.get)
