@@ -15,6 +15,9 @@ the LRN it is. Each use is noted (``legacy_api``).
 
 from __future__ import annotations
 
+import os
+import sys
+
 from .tracer import Tracer
 
 
@@ -37,6 +40,14 @@ def install_tf_ops(tracer: Tracer):
     from keras.src.backend.common.keras_tensor import KerasTensor
     from keras.src.utils import naming
 
+    def called_by_student() -> bool:
+        """Whether the TensorFlow function was called by the student's own code (the
+        first frame outside TensorFlow), not by Keras or another library."""
+        f = sys._getframe(2)
+        while f is not None and os.sep + "tensorflow" + os.sep in f.f_code.co_filename:
+            f = f.f_back
+        return f is not None and tracer.is_student_file(f.f_code.co_filename)
+
     class KerasTensorsInTF(tf.__internal__.dispatch.GlobalOpDispatcher):
         """A TensorFlow function called by the student's code on Keras tensors: one layer."""
 
@@ -48,7 +59,7 @@ def install_tf_ops(tracer: Tracer):
             except Exception:
                 return self.NOT_SUPPORTED
             where = [i for i, x in enumerate(flat) if isinstance(x, KerasTensor)]
-            if not where or tracer.student_source() is None:
+            if not where or not called_by_student():
                 return self.NOT_SUPPORTED
             structure = [list(args), dict(kwargs)]
             api = _api_name(op)
