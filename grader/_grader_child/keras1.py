@@ -25,7 +25,7 @@ from __future__ import annotations
 import linecache
 
 from . import SHOWN_MODULE
-from .legacy import LegacyModule
+from .legacy import LegacyModule, fallback
 from .tracer import Tracer
 
 _ORDERING = {"tf": "channels_last", "th": "channels_first", "default": None}
@@ -169,6 +169,14 @@ def install_keras1(tracer: Tracer):
         return orig_op(self_, *a, **k)
 
     Operation.__init__ = op_init
+
+    # K.image_dim_ordering(), K.set_image_dim_ordering('tf'); Keras 1's merge() function
+    # (also Keras 2's keras.layers.merge module), asked for by name
+    for backend in ("keras.backend", "keras._tf_keras.keras.backend"):
+        fallback(tracer, backend, BACKEND_NAMES.get)
+    merge = legacy_module("keras.layers.merge", ("keras.layers",))
+    for layers_mod in ("keras.layers", "keras._tf_keras.keras.layers"):
+        fallback(tracer, layers_mod, lambda name: (merge, "keras.layers") if name == "merge" else None)
 
 
 class _MergeModule(LegacyModule):
