@@ -232,21 +232,32 @@ def install_legacy(tracer: Tracer):
     _legacy_names(tracer)
 
 
+#: module name -> the lookups ``fallback`` gave it, asked in turn
+_LOOKUPS: dict = {}
+
+
 def fallback(tracer: Tracer, modname: str, lookup):
     """Names a module lacks, looked up by ``lookup`` (name -> (value, what it is now) or
-    None) when the student's code asks for them; each use is noted."""
+    None) when the student's code asks for them; each use is noted. A module given
+    several lookups asks them in the order given (one ``__getattr__``, so that the
+    frame asking is the student's for each)."""
     try:
         mod = importlib.import_module(modname)
     except Exception:
         return
+    if modname in _LOOKUPS:
+        _LOOKUPS[modname].append(lookup)
+        return
+    lookups = _LOOKUPS[modname] = [lookup]
     previous = mod.__dict__.get("__getattr__")
 
     def __getattr__(name):
         if not name.startswith("__") and tracer.is_student_file(sys._getframe(1).f_code.co_filename):
-            hit = lookup(name)
-            if hit is not None:
-                tracer.legacy("module", f"{modname}.{name}", hit[1])
-                return hit[0]
+            for look in lookups:
+                hit = look(name)
+                if hit is not None:
+                    tracer.legacy("module", f"{modname}.{name}", hit[1])
+                    return hit[0]
         if previous is not None:
             return previous(name)
         raise AttributeError(f"module {modname!r} has no attribute {name!r}")
