@@ -193,6 +193,8 @@ def describe_origin(origin) -> str:
         return f"`{origin.name}`, the largest model among the script's globals"
     if origin.how == "task":
         return f"the block function graded alone: {origin.call or origin.name + '()'}"
+    if origin.how == "wrapped":
+        return f"the network the script built from its Input{at} without a Model, wrapped as {origin.call}"
     return f"the model `{origin.name}` built{at}, which the script did not keep in a global"
 
 

@@ -109,6 +109,9 @@ class LayerRow:
     source: Source | None = None
     config: dict = field(default_factory=dict)
     expected_config: dict = field(default_factory=dict)
+    # the student's name for the layer, as written (`conv1/7x7_s2` even where Keras
+    # needed a `_` for the `/`); Keras's own name when the student gave none
+    name: str | None = None
 
     @property
     def mismatch(self) -> bool:

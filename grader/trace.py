@@ -220,7 +220,7 @@ NOTE_FIELDS = {
     "legacy_api": ("what", "old", "new"),
 }
 LEGACY_KINDS = ("module", "argument", "behaviour")
-FOUND_HOWS = ("object", "builder", "global", "constructed", "task")
+FOUND_HOWS = ("object", "builder", "global", "constructed", "task", "wrapped")
 STATEMENT_ROLES = ("script", "build", "cause")
 MAX_STATEMENT_ERRORS = 200
 

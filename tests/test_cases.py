@@ -159,7 +159,7 @@ def test_case(path, name, file, use_sandbox):
     if h["params"] is not None and report.status == "graded":
         assert report.model.total_params == h["params"]
     if report.status == "graded":  # the report says which object was graded and how it was found
-        assert report.model.origin is not None and report.model.origin.how in ("object", "builder", "global", "constructed", "task")
+        assert report.model.origin is not None and report.model.origin.how in ("object", "builder", "global", "constructed", "task", "wrapped")
     # the JSON has the documented shape and round-trips
     d = json.loads(report.to_json())
     assert d["schema"] == "grader.report/1"

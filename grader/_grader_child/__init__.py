@@ -20,6 +20,9 @@ The modules, in the order a run uses them:
 - ``stubs``: what must not run while grading (training, saving, downloads, datasets);
 - ``standins``: stand-ins for packages that are not installed;
 - ``legacy``: Keras 2 module paths, arguments and behaviour read as Keras 3;
+- ``keras1``: Keras 1 layer arguments and ``merge()``, pooling's ``padding="SAME"``,
+  a ``/`` in a layer name, ``K.image_dim_ordering``;
+- ``tfops``: TensorFlow functions called on Keras tensors, as one layer each;
 - ``importer``: which import gets a stand-in or a Keras 2 mapping;
 - ``runner``: the script run statement by statement, and what each failure says;
 - ``finder``: the model graded (objects, builders, globals) and its graph;

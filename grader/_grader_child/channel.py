@@ -26,11 +26,13 @@ import time
 
 from . import hooks
 from .importer import GraderImporter, install_import_guard
+from .keras1 import install_keras1
 from .legacy import install_legacy
 from .outcome import grade_script
 from .runner import run_script
 from .standins import _STATE
 from .stubs import install_stubs
+from .tfops import install_tf_ops
 from .tracer import Tracer, _jsonable
 
 # Taken before any student code runs: a submission that patches json.dumps or
@@ -124,10 +126,11 @@ def main(argv):
     _STATE["tracer"] = tracer
     sys.meta_path.append(GraderImporter(tracer, req.get("never_stub", [])))
     install_import_guard(tracer)
-    try:
-        install_legacy(tracer)
-    except Exception:  # a Keras whose internals moved: run the code without the Keras 2 mappings
-        pass
+    for install in (install_legacy, install_keras1, install_tf_ops):
+        try:
+            install(tracer)
+        except Exception:  # a Keras whose internals moved: run the code without these mappings
+            pass
 
     g = {"__name__": "__main__", "__file__": entry, "__builtins__": builtins}
     run = run_script(tracer, entry, g)

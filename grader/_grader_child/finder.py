@@ -29,6 +29,10 @@ PATH_NAMES = {"weights", "weights_path", "weight_path", "weights_file", "path", 
               "checkpoint", "checkpoint_path", "ckpt", "ckpt_path", "pretrained", "pretrained_weights",
               "model_path", "save_path", "load_path", "log_dir", "logdir"}
 TOP_NAMES = {"include_top", "use_top", "top", "with_top"}
+REG_NAMES = {"reg", "weight_decay", "wd", "l2", "l2_reg", "reg_lambda", "l2_weight", "decay", "lambda_reg", "reg_strength"}
+REGULARIZER_NAMES = {"regularizer", "kernel_regularizer", "reg_fn"}
+#: a builder written as a static or class method (``class GoogleNet: @staticmethod def build(...)``)
+METHOD_NAMES = ("build", "build_model", "create", "create_model", "get_model", "make_model", "model", "network")
 
 
 class NoValue(Exception):
@@ -73,8 +77,12 @@ def builder_call(name: str, fn, req: dict):
             value, text = shape[0], repr(shape[0])
         elif n in ("width", "img_width", "image_width", "cols", "img_cols", "w"):
             value, text = shape[1], repr(shape[1])
-        elif n in ("channels", "in_channels", "input_channels", "img_channels", "c"):
+        elif n in ("channels", "in_channels", "input_channels", "img_channels", "c", "depth", "nb_channels", "chans"):
             value, text = shape[2], repr(shape[2])
+        elif n in REG_NAMES:  # a weight decay: it does not change the network
+            value, text = 0.0002, "0.0002"
+        elif n in REGULARIZER_NAMES:
+            value, text = None, "None"
         else:
             raise NoValue(p.name)
         if p.kind == p.POSITIONAL_ONLY:
@@ -109,7 +117,23 @@ def builder_candidates(g: dict, req: dict):
     wanted = {_norm(n) for n in names}
     for k, v in list(g.items()):
         if k not in seen and not k.startswith("__") and _norm(k) in wanted and usable(v):
+            seen.add(k)
             yield k, v
+    # a class holding the builder as a static or class method: one named as the
+    # assignment's builders or objects first, then any class with such a `build`
+    objects = wanted | {_norm(n) for n in req.get("objects", [])}
+    classes = [(k, v) for k, v in list(g.items()) if inspect.isclass(v) and not k.startswith("__")
+               and not issubclass(v, (keras.Model, keras.layers.Layer)) and not isinstance(v, StandIn)]
+    classes.sort(key=lambda kv: _norm(kv[0]) not in objects)
+    for k, cls in classes:
+        for meth in METHOD_NAMES:
+            try:
+                raw = inspect.getattr_static(cls, meth)
+            except AttributeError:
+                continue
+            if isinstance(raw, (staticmethod, classmethod)) and (_norm(k) in objects or meth == "build"):
+                yield f"{k}.{meth}", getattr(cls, meth)
+                break
 
 
 def _model_in(result, keras):
@@ -124,7 +148,7 @@ def _model_in(result, keras):
 
 def _def_source(tracer: Tracer, fn):
     try:
-        target = fn if inspect.isfunction(fn) else fn.__init__
+        target = fn if inspect.isfunction(fn) else fn.__func__ if inspect.ismethod(fn) else fn.__init__
         code = target.__code__
         if tracer.is_student_file(code.co_filename):
             return {"file": tracer.rel(code.co_filename), "line": code.co_firstlineno}
@@ -195,13 +219,17 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
         tracer.attempt = found
         m = v(*args, **kwargs)
         model = _model_in(m, keras)
-        if model is None and (args or kwargs):
-            # a builder that returns its output tensors: wrap them with the Input it was given
+        if model is None and m is not None:
+            # a builder that returns its output tensors (a tuple of them, maybe with its
+            # Input): wrap them with the Input it was given, or the one they come from
             given = [x for x in list(args) + list(kwargs.values()) if isinstance(x, keras.KerasTensor)]
-            outs = tracer.flat_tensors(m) if m is not None else []
-            if given and outs and all(isinstance(o, keras.KerasTensor) for o in outs):
-                model = keras.Model(given[0], m)
-                found["wrapped"] = True
+            outs = tracer.flat_tensors(m)
+            if outs and all(isinstance(o, keras.KerasTensor) for o in outs):
+                outs = [o for o in outs if not _is_input(o)] or outs
+                ins = given[:1] or graph_inputs(outs)
+                if ins and (args or kwargs or not given):
+                    model = keras.Model(ins[0] if len(ins) == 1 else ins, outs[0] if len(outs) == 1 else outs)
+                    found["wrapped"] = True
         if model is not None:
             return model, found, candidates
     tracer.attempt = None
@@ -216,7 +244,82 @@ def find_model(g: dict, req: dict, tracer: Tracer, failures=()):
         m = best["model"]
         return m, {"how": "constructed", "name": str(getattr(m, "name", type(m).__name__))[:120],
                    "call": None, "source": best["source"]}, candidates
-    return None, None, candidates
+    return (*never_wrapped(g, tracer), candidates)
+
+
+def _is_input(t) -> bool:
+    hist = getattr(t, "_keras_history", None)
+    return hist is not None and type(hist.operation).__name__ == "InputLayer"
+
+
+def graph_inputs(tensors) -> list:
+    """The Input tensors the graph of ``tensors`` starts from, in the order met."""
+    found, seen, todo = [], set(), list(reversed(list(tensors)))
+    while todo and len(seen) < 200000:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        hist = getattr(t, "_keras_history", None)
+        if hist is None:
+            continue
+        nodes = getattr(hist.operation, "_inbound_nodes", None) or []
+        node = nodes[hist.node_index] if hist.node_index < len(nodes) else None
+        if node is None:
+            continue
+        if node.is_input:
+            found.append(t)
+        else:
+            todo.extend(reversed(list(node.input_tensors)))
+    return found
+
+
+def never_wrapped(g: dict, tracer: Tracer):
+    """(model, found) for a network built from an ``Input`` that the code never
+    wrapped in a ``Model``: its terminal tensors (the globals holding tensors that
+    no layer took as input) and the Inputs they come from, wrapped by the grader;
+    (None, None) when the globals hold no such network."""
+    import keras
+
+    named = []  # (name, tensor) of every Keras tensor among the globals
+    for k, v in list(g.items()):
+        if k.startswith("__") or isinstance(v, (StandIn, types.ModuleType)):
+            continue
+        if isinstance(v, keras.KerasTensor):
+            named.append((k, v))
+        elif isinstance(v, (list, tuple)):
+            named += [(f"{k}[{i}]", x) for i, x in enumerate(v[:64]) if isinstance(x, keras.KerasTensor)]
+        elif isinstance(v, dict):
+            named += [(f"{k}[{x!r}]", t) for x, t in list(v.items())[:64] if isinstance(t, keras.KerasTensor)]
+    consumed = {t for n in tracer.nodes for t in n.get("inputs", [])}
+    order = {}
+    terminal = []
+    for name, t in named:
+        if _is_input(t) or not tracer.known(t) or id(t) in order:
+            continue
+        tid = tracer.tid(t)
+        if tid in consumed:
+            continue
+        order[id(t)] = int(tid[1:].split("r")[0]) if tid[1:].split("r")[0].isdigit() else 0
+        terminal.append((name, t))
+    if not terminal:
+        return None, None
+    # the last tensor made first (the main output), then the others as made (the auxiliary heads)
+    terminal.sort(key=lambda nt: order[id(nt[1])])
+    terminal = terminal[-1:] + terminal[:-1]
+    outs = [t for _, t in terminal]
+    ins = graph_inputs(outs)
+    if not ins:
+        return None, None
+    model = keras.Model(ins[0] if len(ins) == 1 else ins, outs[0] if len(outs) == 1 else outs)
+    in_names = [next((k for k, v in named if v is t), None) or "Input" for t in ins]
+    text = (f"Model({in_names[0] if len(in_names) == 1 else '[' + ', '.join(in_names) + ']'}, "
+            f"{terminal[0][0] if len(terminal) == 1 else '[' + ', '.join(n for n, _ in terminal) + ']'})")
+    hist = getattr(ins[0], "_keras_history", None)
+    source = tracer.ctor.get(id(hist.operation)) if hist is not None else None
+    found = {"how": "wrapped", "name": ", ".join(n for n, _ in terminal)[:200], "call": text[:2000],
+             "source": source, "wrapped": True}
+    return model, found
 
 
 def task_model(g: dict, req: dict, tracer: Tracer):

@@ -13,6 +13,7 @@ import importlib.machinery
 import sys
 
 from . import SHOWN_MODULE, is_own_code
+from .keras1 import legacy_module
 from .legacy import LegacyModule, legacy_targets
 from .standins import StandInModule
 from .tracer import Tracer
@@ -71,7 +72,7 @@ class GraderImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         targets = legacy_targets(spec.name)
         if targets:
             self.tracer.legacy("module", spec.name, targets[0] if len(targets) == 1 else "keras")
-            return LegacyModule(spec.name, targets)
+            return legacy_module(spec.name, targets)
         # the package that is missing: the top-most stand-in (`google.colab`: `google` is a real namespace)
         package = spec.name
         while "." in package and isinstance(sys.modules.get(package.rpartition(".")[0]), StandInModule):

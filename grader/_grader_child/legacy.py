@@ -232,28 +232,42 @@ def install_legacy(tracer: Tracer):
     _legacy_names(tracer)
 
 
-def _legacy_names(tracer: Tracer):
-    """Names Keras 3 moved: keras.backend.int_shape (tf.keras's legacy backend has the
-    Keras 2 functions), ImageDataGenerator, _obtain_input_shape, layers.experimental."""
+#: module name -> the lookups ``fallback`` gave it, asked in turn
+_LOOKUPS: dict = {}
 
-    def fallback(modname, lookup):
-        try:
-            mod = importlib.import_module(modname)
-        except Exception:
-            return
-        previous = mod.__dict__.get("__getattr__")
 
-        def __getattr__(name):
-            if not name.startswith("__") and tracer.is_student_file(sys._getframe(1).f_code.co_filename):
-                hit = lookup(name)
+def fallback(tracer: Tracer, modname: str, lookup):
+    """Names a module lacks, looked up by ``lookup`` (name -> (value, what it is now) or
+    None) when the student's code asks for them; each use is noted. A module given
+    several lookups asks them in the order given (one ``__getattr__``, so that the
+    frame asking is the student's for each)."""
+    try:
+        mod = importlib.import_module(modname)
+    except Exception:
+        return
+    if modname in _LOOKUPS:
+        _LOOKUPS[modname].append(lookup)
+        return
+    lookups = _LOOKUPS[modname] = [lookup]
+    previous = mod.__dict__.get("__getattr__")
+
+    def __getattr__(name):
+        if not name.startswith("__") and tracer.is_student_file(sys._getframe(1).f_code.co_filename):
+            for look in lookups:
+                hit = look(name)
                 if hit is not None:
                     tracer.legacy("module", f"{modname}.{name}", hit[1])
                     return hit[0]
-            if previous is not None:
-                return previous(name)
-            raise AttributeError(f"module {modname!r} has no attribute {name!r}")
+        if previous is not None:
+            return previous(name)
+        raise AttributeError(f"module {modname!r} has no attribute {name!r}")
 
-        mod.__getattr__ = __getattr__
+    mod.__getattr__ = __getattr__
+
+
+def _legacy_names(tracer: Tracer):
+    """Names Keras 3 moved: keras.backend.int_shape (tf.keras's legacy backend has the
+    Keras 2 functions), ImageDataGenerator, _obtain_input_shape, layers.experimental."""
 
     def from_module(target, rename=None):
         def lookup(name):
@@ -268,11 +282,11 @@ def _legacy_names(tracer: Tracer):
 
         return lookup
 
-    fallback("keras.backend", from_module("keras._tf_keras.keras.backend"))
-    fallback("keras.preprocessing.image", from_module("keras._tf_keras.keras.preprocessing.image"))
-    fallback("keras.applications.imagenet_utils",
+    fallback(tracer, "keras.backend", from_module("keras._tf_keras.keras.backend"))
+    fallback(tracer, "keras.preprocessing.image", from_module("keras._tf_keras.keras.preprocessing.image"))
+    fallback(tracer, "keras.applications.imagenet_utils",
              from_module("keras.src.applications.imagenet_utils", {"_obtain_input_shape": "obtain_input_shape"}))
     experimental = LegacyModule("keras.layers.experimental", ("keras.layers",))
     experimental.preprocessing = LegacyModule("keras.layers.experimental.preprocessing", ("keras.layers",))
     for layers_mod in ("keras.layers", "keras._tf_keras.keras.layers"):
-        fallback(layers_mod, lambda name: (experimental, "keras.layers") if name == "experimental" else None)
+        fallback(tracer, layers_mod, lambda name: (experimental, "keras.layers") if name == "experimental" else None)

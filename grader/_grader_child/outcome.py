@@ -14,7 +14,10 @@ from .tracer import Tracer
 
 
 def _partial(nodes, aliases, mark=None, alias_mark=None) -> dict:
-    return {"nodes": list(nodes[:mark] if mark is not None else nodes),
+    nodes = nodes[:mark] if mark is not None else nodes
+    # a layer call that failed on something that is not a tensor of the graph (the
+    # output of a stand-in) has nothing of the network flowing into it: not a part of it
+    return {"nodes": [n for n in nodes if not (n.get("error") and not n.get("inputs"))],
             "aliases": list(aliases[:alias_mark] if alias_mark is not None else aliases),
             "inputs": [], "outputs": [], "partial": True}
 

@@ -81,7 +81,13 @@ class StandIn:
         attrs = object.__getattribute__(self, "_grader_attrs")
         if name in attrs:
             return attrs[name]
-        return StandIn(f"{self._grader_path}.{name}")
+        child = StandIn(f"{self._grader_path}.{name}")
+        tracer = _STATE["tracer"]
+        if (tracer is not None and 0 <= child._grader_no < len(tracer.standins) and self._grader_no >= 0
+                and not tracer.is_student_file(sys._getframe(1).f_code.co_filename)):
+            # Keras probing a stand-in it was given (`x.dtype`): the student's use is where it was made
+            tracer.standins[child._grader_no] = (child._grader_path, tracer.standins[self._grader_no][1])
+        return child
 
     def __setattr__(self, name, value):
         self._grader_attrs[name] = value

@@ -95,6 +95,8 @@ class Tracer:
         # every stand-in made for a missing package: (path, source), by number
         self.standins: list[tuple] = []
         self.attempt = None  # the builder call being tried, for the report when it fails
+        # id() of a layer -> its name as the student wrote it, where Keras refused it (a `/`)
+        self.written_names: dict[int, str] = {}
 
     # -- identities and sources ------------------------------------------------
     def tid(self, t) -> str:
@@ -308,7 +310,8 @@ class Tracer:
         # resolve the inputs first: raw TF ops that made them are recorded before this node
         ins = self.flat_tensors((args, kwargs))
         in_ids = [self.resolve(t) for t in ins]
-        node = self.new_node("layer" if is_layer else "op", cls.__name__, str(getattr(obj, "name", ""))[:120])
+        name = self.written_names.get(id(obj)) or str(getattr(obj, "name", ""))
+        node = self.new_node("layer" if is_layer else "op", cls.__name__, name[:120])
         node["module"] = cls.__module__[:120]
         stack = self.student_stack()
         node["source"] = stack[0] if stack else None

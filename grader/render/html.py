@@ -808,6 +808,9 @@ class _Builder:
             text = self._("%(name)s, the largest model among the script's globals", name=o.name)
         elif o.how == "task":
             text = self._("the block function graded alone: %(call)s", call=o.call or o.name + "()")
+        elif o.how == "wrapped":
+            text = self._("the network the script built from its Input at %(where)s without a Model, wrapped as %(call)s",
+                          where=at or "?", call=o.call or "Model()")
         else:
             text = self._("the model %(name)s built at %(where)s, which the script did not keep in a global",
                           name=o.name, where=at or "?")
