@@ -306,7 +306,7 @@ def load(path: str | Path | None = None, solution: str | Path | None = None) -> 
 
         from .arch import register
 
-        arch_name, arch = "solution", SolutionArchitecture()
+        arch_name, arch = "solution", SolutionArchitecture(entry=_read(DEFAULT_PATH)[1].get("entry", {}))
         register(arch_name, arch)  # unbound: the parts and defaults, until bind() traces the solution
     else:
         arch_name = _get(d, "assignment", "architecture", str, "googlenet")

@@ -23,10 +23,13 @@ from pathlib import Path
 
 from . import diagnose as dg, graph, integrity, trace
 from ._version import __version__
-from .assignment import Assignment
 from .report import Finding, ModelOrigin, ModelSummary, Report, SubmissionInfo
 from .score import score
 from .submission import LoadError, Submission, load
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from .assignment import Assignment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

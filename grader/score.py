@@ -32,8 +32,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .assignment import Assignment
 from .report import FATAL, Part
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from .assignment import Assignment
 
 #: Codes that say an element is not there at all.
 MISSING_CODES = ("layer_missing", "branch_missing", "aux_missing")

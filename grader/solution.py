@@ -129,11 +129,11 @@ class SolutionArchitecture(Architecture):
     norms_are_style = True
     block_word = "block"
 
-    def __init__(self, graph=None, path: str = "", sha256: str = "", title: str = ""):
-        from .assignment import DEFAULT_PATH, _read
-
-        _, d = _read(DEFAULT_PATH)
-        e = d.get("entry", {})
+    def __init__(self, graph=None, path: str = "", sha256: str = "", title: str = "", entry: dict | None = None):
+        # entry: the default assignment's [entry] (grader.assignment passes it, so that
+        # this module does not import the assignment module that loads it)
+        e = entry or {}
+        self.entry = e
         self.defaults = Defaults(
             name=title or "Solution",
             entry_files=tuple(dict.fromkeys(["solution.py", *e.get("files", []), "vgg16.py", "network.py"])),
@@ -455,7 +455,7 @@ def bind(A, solution: str | Path, *, input_shape_given: bool, classes_given: boo
     classes = outs[0][-1] if outs and outs[0] and isinstance(outs[0][-1], int) else A.num_classes
     name = f"solution_{sha[:16]}"
     title = A.name if A.name != "Solution" else f"the network of {path.name}"
-    arch = SolutionArchitecture(g, str(path.resolve()), sha, title)
+    arch = SolutionArchitecture(g, str(path.resolve()), sha, title, entry=getattr(A.arch, "entry", None))
     register(name, arch)
     parts = A.parts if parts_given else _points(arch, g)
     # what is keyed by the assignment (the batch's cache of graded reports) covers the solution too

@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import graph, sandbox, tfenv
-from .assignment import Assignment
 from .submission import Submission
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from .assignment import Assignment
 
 TRACE_SCHEMA = "grader.trace/1"
 #: the child's entry file, and the tracer's package beside it (bound together,

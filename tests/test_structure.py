@@ -41,7 +41,13 @@ def imports_of(name: str, path: Path, known: set) -> set:
         if target and target != name:
             out.add(target)
 
+    # what is imported for annotations only (`if TYPE_CHECKING:`) is no dependency at run time
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                   for stmt in block.body for n in ast.walk(stmt)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for a in node.names:
                 add(a.name)

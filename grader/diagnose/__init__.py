@@ -13,7 +13,6 @@ message templates, rules.py how two layers compare.
 from __future__ import annotations
 
 from ..align import structure
-from ..assignment import Assignment
 from ..graph import Graph, Node
 from . import registry
 from .context import Context, Diagnoser, Diagnosis, F, Inputs
@@ -21,6 +20,10 @@ from .messages import *  # noqa: F401,F403  (every M_* template is part of the A
 from .naming import Naming, PartMap
 from .rules import SHAPE_CODES, compare, is_typo, padding_matters
 from .text import first_line, where
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from ..assignment import Assignment
 
 __all__ = ["Diagnosis", "F", "Naming", "PartMap", "SHAPE_CODES", "compare", "diagnose", "first_line", "is_typo",
            "padding_matters", "where"]

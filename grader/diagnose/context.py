@@ -14,11 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..align import Block, Structure, align, structure
-from ..assignment import Assignment
 from ..graph import Graph, Node
 from .naming import Naming, PartMap
 from .rules import SHAPE_CODES, compare
 from .text import dims, fmt, jsonable, shape_text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from ..assignment import Assignment
 
 
 @dataclass

@@ -4,12 +4,15 @@ map), and the words for layers and operations used in messages."""
 
 from __future__ import annotations
 
-from ..assignment import Assignment
 from ..graph import Graph, Node
 from .messages import (M_ACTIVATION, M_AXIS, M_DROPOUT, M_EXTRA_BN, M_FILTERS, M_FLATTEN, M_KERNEL, M_LAYER_TYPE,
                        M_NO_BN, M_NORM, M_PADDING, M_POOL_SIZE, M_POOL_TYPE, M_RELU, M_STRIDE, M_STRIDES_GENERIC,
                        M_UNITS)
 from .text import dims, jsonable, shape_text
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
+    from ..assignment import Assignment
 
 #: Codes of faults that change shapes or parameter counts downstream.
 SHAPE_CODES = {"strides", "padding", "kernel_size", "filters", "pool_size", "layer_missing", "layer_extra",
