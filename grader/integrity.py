@@ -31,6 +31,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from .submission import parse_python
+
 #: classes whose construction Keras does itself (never the student's line)
 SKIP_CLASSES = {"InputLayer"}
 #: other names a layer class is constructed by (normalized: lower case, no underscores)
@@ -123,14 +125,7 @@ class Sources:
     def of(self, name: str) -> _File | None:
         if name not in self.cache:
             data = self.files.get(name)
-            tree = None
-            if data is not None and name.endswith(".py"):
-                for src in (data, data.decode("utf-8", "replace")):
-                    try:
-                        tree = ast.parse(src)
-                        break
-                    except (SyntaxError, ValueError):
-                        continue
+            tree = parse_python(data) if data is not None and name.endswith(".py") else None
             self.cache[name] = _File(tree) if tree is not None else None
         return self.cache[name]
 

@@ -27,6 +27,18 @@ SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", "node
 CODE_SUFFIXES = {".py", ".ipynb"}
 
 
+def parse_python(data: bytes):
+    """The module AST of one of the submission's files, or None when it is no
+    Python: read as bytes (the encoding its coding line declares), else as UTF-8
+    with replacement characters, so a stray byte does not hide the file's code."""
+    for src in (data, data.decode("utf-8", "replace")):
+        try:
+            return ast.parse(src)
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
 class LoadError(ValueError):
     """The submission cannot be loaded; the message says what is wrong and what to do."""
 

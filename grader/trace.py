@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import graph, sandbox, tfenv
-from .submission import Submission
+from .submission import Submission, parse_python
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only: loading an assignment can trace a solution through this module
@@ -360,13 +360,7 @@ class _Lines:
             calls = code = None
             data = self.files.get(name)
             if data is not None and name.endswith(".py"):
-                tree = None
-                for src in (data, data.decode("utf-8", "replace")):
-                    try:
-                        tree = ast.parse(src)
-                        break
-                    except (SyntaxError, ValueError):
-                        continue
+                tree = parse_python(data)
                 if tree is not None:
                     calls, code = set(), set()
                     for n in ast.walk(tree):
