@@ -66,7 +66,8 @@ def elements(ctx: Context):
                 E.append(Element(part["module"], names.loc(rn), r, present, bloc, role=r, block_kind=kind))
     for bloc, ids in units:
         # a plain chain's block: its layers (the blocks part), itself (configuration, layout)
-        have = [nid in ctx.match for nid in ids]
+        # present: the student has a layer of the same kind there (a tanh is no convolution)
+        have = [nid in ctx.match and ctx.match[nid].op == R.graph.nodes[nid].op for nid in ids]
         for role in ("layout", "config"):
             if role in part:
                 E.append(Element(part[role], bloc, "block", any(have)))
