@@ -237,6 +237,10 @@ class Architecture:
         """The argument a role's filters should come from."""
         return None
 
+    def probe_columns(self, kind: str, expected: dict) -> dict:
+        """The probe's expected counts (by role) as the report's columns read a block."""
+        return expected
+
     def expected_count(self, kind: str, args: list) -> int | None:
         """The filter count a correct block function of ``kind`` returns for the
         arguments ``args`` it was called with (after the input); None: it returns none."""

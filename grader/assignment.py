@@ -109,7 +109,7 @@ class Assignment:
         for spec in self.arch.probes:
             names = self.functions.get(spec.kind)
             sigs = list(spec.signatures)
-            if spec.kind == "inception":
+            if spec.kind == "inception" and not self.solution:  # GoogLeNet's [inception] section
                 names = names or list(self.inception_names)
                 sigs = [x for x in sigs if x["name"] in self.signatures]
             out.append({"kind": spec.kind, "names": list(names or spec.names), "input_shape": list(spec.input_shape),
@@ -321,7 +321,9 @@ def load(path: str | Path | None = None, solution: str | Path | None = None) -> 
         if not isinstance(value, dict):
             raise AssignmentError(f"[{section}] must be a table")
         for key in value:
-            allowed_keys = {"options": list(arch.options), "functions": [ps.kind for ps in arch.probes],
+            # a solution's [functions] name its own functions: checked when it is traced
+            allowed_keys = {"options": list(arch.options),
+                            "functions": None if solution is not None else [ps.kind for ps in arch.probes],
                             "part_titles": None}.get(section, part_names)
             if allowed_keys is not None and key not in (KNOWN[section] if KNOWN[section] is not None else allowed_keys):
                 raise AssignmentError(

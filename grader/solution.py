@@ -34,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .arch import Architecture, Defaults, PartSpec
+from .solution_probes import ProbeError, ProbeReading, read_probes, solution_specs
 
 HERE = Path(__file__).resolve()
 
@@ -101,6 +102,11 @@ def branch_keys(block) -> list:
     return out
 
 
+def structure_key(block) -> tuple:
+    """What makes blocks of one kind: the merge, and the branches by structure."""
+    return block.concat.op, tuple(sorted(_branch_sig(br) for br in block.branches))
+
+
 def conv_runs(spine: list) -> list:
     """A plain chain's blocks: the spine indices of each run of convolutions
     (with what follows each: its normalization, activation, dropout) up to the
@@ -117,7 +123,7 @@ def conv_runs(spine: list) -> list:
     return runs
 
 
-class SolutionArchitecture(Architecture):
+class SolutionArchitecture(ProbeReading, Architecture):
     """The architecture of one traced solution graph (``bind``), or, unbound, the
     rubric's parts and defaults that an assignment file is validated against."""
 
@@ -153,6 +159,10 @@ class SolutionArchitecture(Architecture):
         self._stage: dict = {}
         self._titles: dict = {}
         self._aux: list = []  # the solution's side heads' locations
+        self._sig_kind: dict = {}  # structure_key -> block kind
+        self._role_cols: dict = {}  # block kind -> {role: column} in its first block
+        self.probes = ()  # the [functions] probed (bind, from the solution's own probes)
+        self._expect = {}  # block kind -> {role: filters} of the solution's function called alone
         if graph is not None:
             self._derive(graph)
 
@@ -303,6 +313,7 @@ class SolutionArchitecture(Architecture):
         """Names of a network with merge blocks: the stem, the stages of blocks
         (a stage ends where something else than a block lies between two), the head."""
         from .align import Block
+        from .diagnose.naming import Naming
 
         spine = R.spine
         first, last = blocks[0], blocks[-1]
@@ -328,8 +339,7 @@ class SolutionArchitecture(Architecture):
                 for n in [it.concat, *it.tail]:
                     word = "out" if n in it.tail else OP_WORD.get(n.op, n.op)
                     put(n, own(n) or (f"{prefix}{sep}{word}" if prefix else f"{scope}/{word}"))
-                sig = (it.concat.op, tuple(sorted(_branch_sig(br) for br in it.branches)))
-                sigs.setdefault(sig, []).append(it)  # in order of first appearance
+                sigs.setdefault(structure_key(it), []).append(it)  # in order of first appearance
                 continue
             if it.op == "input":
                 continue
@@ -352,12 +362,29 @@ class SolutionArchitecture(Architecture):
             self._kinds.append(common)
             for b in members:
                 self._kind[b.id] = common
+            self._sig_kind[(op, branches)] = common
             # column titles: the solution's role of each column's convolution, in its first block
             b = members[0]
             bloc = _prefix([self._loc[n.id] for n in b.nodes()])
+            common_loc = Naming._common([self._loc[n.id] for n in b.nodes()])
+            cols = self._role_cols.setdefault(common, {})
             for key, br in zip(branch_keys(b), b.branches):
                 for j, n in enumerate([n for n in br if n.op == "conv"], 1):
                     self._titles.setdefault(f"{key}.{j}", self._loc[n.id][len(bloc):].lstrip("/_") or key)
+                    # the role the diagnosis gives it (grader.diagnose.naming.Naming.role)
+                    cols[self._loc[n.id][len(common_loc):].lstrip("/_")] = f"{key}.{j}"
+
+    def kind_of_structure(self, block) -> str | None:
+        """The solution's block kind a block (a function called alone) is one of, by structure."""
+        return self._sig_kind.get(structure_key(block))
+
+    def role_columns(self, kind: str) -> dict:
+        """role -> the column (branch key and convolution) of each convolution of a block kind."""
+        return dict(self._role_cols.get(kind, {}))
+
+    def probe_columns(self, kind: str, expected: dict) -> dict:
+        cols = self.role_columns(kind)
+        return {cols.get(role, role): v for role, v in expected.items()}
 
 
 def solution_table(arch: SolutionArchitecture):
@@ -393,22 +420,38 @@ class SolutionError(ValueError):
 
 
 def _cache_key(sha: str, A) -> str:
-    from . import check, graph, trace
+    from . import check, graph, solution_probes, trace
 
     h = hashlib.sha256()
     for part in (check.__version__, check._version("keras"), check._version("tensorflow"), sha,
                  str(A.input_shape), str(A.num_classes), ",".join(A.objects), ",".join(A.builders),
-                 json.dumps(A.builder_kwargs, sort_keys=True)):
+                 json.dumps(A.builder_kwargs, sort_keys=True), json.dumps(A.functions, sort_keys=True)):
         h.update(part.encode() + b"\0")
-    for f in (HERE, Path(graph.__file__), Path(trace.CHILD)):
+    for f in (HERE, Path(graph.__file__), Path(trace.CHILD), Path(solution_probes.__file__)):
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    for f in sorted(Path(trace.CHILD).parent.joinpath("_grader_child").glob("*.py")):
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:32]
 
 
+def _traced(sub, A, path, extra: dict):
+    from . import trace
+
+    res = trace.run_trace(sub, A, use_sandbox=True, timeout_s=max(120.0, A.timeout_s),
+                          extra_request={"probes": [], "task": None, **extra})
+    if res.status != "ok" or res.trace is None or res.trace.get("graph") is None:
+        detail = res.detail or ((res.trace or {}).get("error") or {}).get("message") or res.stderr[-2000:]
+        raise SolutionError(f"solution {path} builds no model ({res.status}: {detail})")
+    return res.trace
+
+
 def trace_solution(path: Path, A):
-    """The canonical graph of the solution's model, traced in the sandbox like a
-    submission and cached on disk by the solution's sha256 (``A`` gives the
-    entry rules and the input shape a builder is called with)."""
+    """(graph, sha256, probe specs, probe results): the canonical graph of the
+    solution's model, traced in the sandbox like a submission, and its block
+    functions named in ``[functions]``, each called alone with the arguments
+    its network passes them (``grader.solution_probes``); cached on disk by the
+    solution's sha256 (``A`` gives the entry rules and the input shape a
+    builder is called with)."""
     from . import check, graph, trace
     from .submission import LoadError, load
 
@@ -419,23 +462,28 @@ def trace_solution(path: Path, A):
     key = _cache_key(sub.sha256, A)
     cached = check.cache_dir() / f"solution-{key}.json"
     try:
-        return graph.Graph.from_dict(json.loads(cached.read_text())), sub.sha256
+        doc = json.loads(cached.read_text())
+        return graph.Graph.from_dict(doc["graph"]), sub.sha256, doc["specs"], doc["probes"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    res = trace.run_trace(sub, A, use_sandbox=True, timeout_s=max(120.0, A.timeout_s),
-                          extra_request={"probes": [], "task": None})
-    if res.status != "ok" or res.trace is None or res.trace.get("graph") is None:
-        detail = res.detail or ((res.trace or {}).get("error") or {}).get("message") or res.stderr[-2000:]
-        raise SolutionError(f"solution {path} builds no model ({res.status}: {detail})")
-    g = graph.build(res.trace["graph"])
+    functions = dict(A.functions)
+    t = _traced(sub, A, path, {"record_calls": list(functions)} if functions else {})
+    g = graph.build(t["graph"])
+    specs, results = [], []
+    if functions:
+        try:
+            specs = solution_specs(t.get("calls") or {}, functions, any(n.op == "add" for n in g.nodes.values()))
+        except ProbeError as e:
+            raise SolutionError(f"solution {path}: {e}") from None
+        results = trace.probes_of(_traced(sub, A, path, {"probes": specs}))
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(g.to_dict()))
+        tmp.write_text(json.dumps({"graph": g.to_dict(), "specs": specs, "probes": results}))
         os.replace(tmp, cached)
     except OSError:
         pass
-    return g, sub.sha256
+    return g, sub.sha256, specs, results
 
 
 def bind(A, solution: str | Path, *, input_shape_given: bool, classes_given: bool, parts_given: bool = False):
@@ -448,7 +496,7 @@ def bind(A, solution: str | Path, *, input_shape_given: bool, classes_given: boo
     path = Path(solution)
     if not path.exists():
         raise SolutionError(f"solution file not found: {path}")
-    g, sha = trace_solution(path, A)
+    g, sha, specs, results = trace_solution(path, A)
     ins = [g.nodes[i] for i in g.inputs if i in g.nodes]
     shape = tuple(ins[0].out_shape[1:]) if ins and ins[0].out_shape and len(ins[0].out_shape) == 4 else A.input_shape
     outs = [g.nodes[o].out_shape for o in g.outputs if o in g.nodes]
@@ -456,6 +504,11 @@ def bind(A, solution: str | Path, *, input_shape_given: bool, classes_given: boo
     name = f"solution_{sha[:16]}"
     title = A.name if A.name != "Solution" else f"the network of {path.name}"
     arch = SolutionArchitecture(g, str(path.resolve()), sha, title, entry=getattr(A.arch, "entry", None))
+    if A.functions:
+        try:
+            arch.probes, arch._expect = read_probes(arch, results, specs, A.functions)
+        except ProbeError as e:
+            raise SolutionError(f"solution {path}: {e}") from None
     register(name, arch)
     parts = A.parts if parts_given else _points(arch, g)
     # what is keyed by the assignment (the batch's cache of graded reports) covers the solution too

@@ -313,8 +313,9 @@ def validate(doc) -> dict:
             raise TraceInvalid("malformed probe arguments")
         _check_numbers(probe.get("returned", []), "probe returned")
         ca = probe.get("call_args", [])
-        if not (isinstance(ca, list) and len(ca) <= 8 and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) or isinstance(x, list) and len(x) <= 8
+        # numbers, tuples of numbers, and (a solution-derived probe's) flags and short strings
+        if not (isinstance(ca, list) and len(ca) <= 16 and all(
+                isinstance(x, (int, float)) or x is None or _is_text(x, 200) or isinstance(x, list) and len(x) <= 8
                 and all(isinstance(y, (int, float)) and not isinstance(y, bool) for y in x) for x in ca)):
             raise TraceInvalid("malformed probe call_args")
     _check_numbers(doc.get("returned", []), "returned")

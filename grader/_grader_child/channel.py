@@ -29,6 +29,7 @@ from .importer import GraderImporter, install_import_guard
 from .keras1 import install_keras1
 from .legacy import install_legacy
 from .outcome import grade_script
+from .calls import CallRecorder
 from .runner import run_script
 from .standins import _STATE
 from .stubs import install_stubs
@@ -133,6 +134,10 @@ def main(argv):
             pass
 
     g = {"__name__": "__main__", "__file__": entry, "__builtins__": builtins}
+    # a solution file: the calls of the block functions the assignment names
+    recorder = CallRecorder(req["record_calls"], tracer) if req.get("record_calls") else None
+    if recorder is not None:
+        recorder.start()
     run = run_script(tracer, entry, g)
     result["timings"]["run"] = round(time.time() - t0, 3)
     if run.syntax is not None:
@@ -141,6 +146,8 @@ def main(argv):
                            "source": {"file": tracer.rel(e.filename or entry), "line": e.lineno or 1}}
     else:
         grade_script(run, g, req, tracer, result)
+    if recorder is not None:
+        result["calls"] = recorder.stop()
     result["notes"] = tracer.notes[:200]
     result["overflow"] = tracer.overflow
     result["timings"]["total"] = round(time.time() - t0, 3)

@@ -234,7 +234,7 @@ def consequence_of(ctx: Context, root: F, c):
 def block_row(ctx: Context, loc, rb: Block, sb: Block, assign, rroles, args=None):
     exp = ctx.d.columns(rb)
     act = ctx.d.columns(sb)
-    if args is not None:
+    if args is not None:  # a probe: the counts its arguments ask for, by role
         exp = dict(args[1])
     branches = []
     for ri, si in enumerate(assign):
@@ -259,6 +259,8 @@ def block_row(ctx: Context, loc, rb: Block, sb: Block, assign, rroles, args=None
                 argument=(args[0].get(sn.a("filters")) if args is not None and sn.op == "conv" else None), ok=bool(ok)))
         branches.append(layers)
     ok = all(l.ok for br in branches for l in br) and all(b for b in branches)
+    if args is not None:
+        exp = ctx.d.arch.probe_columns(loc, exp)
     return BlockRow(location=loc, expected=exp, actual=act, output_shape=jsonable(sb.out_shape),
                     expected_output_shape=jsonable(rb.out_shape), params=sb.params(), expected_params=rb.params(),
                     branches=branches, ok=ok)

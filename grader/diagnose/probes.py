@@ -156,16 +156,24 @@ def _branch_roots(ctx: Context, probe, kind, rb: Block, pb: Block, assign, rrole
                 if code == "filters":
                     want = d.arch.argument_of(role, probe)
                     got = val_to_arg.get(act)
+                    # the line is the block function's own (where it passes the count to a helper)
+                    line = sn.stack[-1] if sn.stack else None
+                    if want is None and got is None and role in expected_value:
+                        # a count that is no argument's (an instructor's solution computes it): a wrong count
+                        f = d.add("filters", "error", loc, M_FILTERS, {}, expected_value[role], act,
+                                  node=sn, source=line, order=order_base)
+                        roots[(kind, "filters", role)] = f
+                        continue
                     if got == want:
                         continue
                     if got is None:
                         if act == probe.get("input_channels"):
                             got = "the input's channel count"
                         f = d.add("argument_misuse", "error", loc, M_ARG_HARDCODED, {"layer": role}, want,
-                                  act if got is None else got, node=sn, order=order_base)
+                                  act if got is None else got, node=sn, source=line, order=order_base)
                     else:
                         f = d.add("argument_misuse", "error", loc, M_ARGUMENT, {"layer": role}, want, got,
-                                  node=sn, order=order_base)
+                                  node=sn, source=line, order=order_base)
                     roots[(kind, "filters", role)] = f
                     continue
                 if code == "padding":
