@@ -237,6 +237,10 @@ class Architecture:
         """The argument a role's filters should come from."""
         return None
 
+    def accepts_probe(self, probe: dict, blocks: list) -> bool:
+        """Whether a probe (whose graph's blocks are ``blocks``) is read at all."""
+        return True
+
     def probe_columns(self, kind: str, expected: dict) -> dict:
         """The probe's expected counts (by role) as the report's columns read a block."""
         return expected

@@ -37,6 +37,8 @@ FILTER_MIN = 8
 PROBE_VALUES = (11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107)
 #: the probes of one function (the trace carries at most 8)
 MAX_PATTERNS = 8
+#: the signature that passes the filter counts alone
+FILTERS_ONLY = "filters only"
 
 
 class ProbeError(ValueError):
@@ -105,6 +107,10 @@ def student_signatures(args: list) -> list:
     if any(isinstance(a, list) for a in args):
         spread = [x for a in args for x in (a if isinstance(a, list) else [a])]
         sigs.append({"name": "spread", "args": spread, "scalars": True})
+    if 0 < lead < len(args):
+        # the filter counts alone (a student's own flags left at their defaults): kept
+        # only where the block it builds is of the probe's kind (``accepts_probe``)
+        sigs.append({"name": FILTERS_ONLY, "args": args[:lead], "scalars": True})
     return sigs
 
 
@@ -194,3 +200,10 @@ class ProbeReading:
     def argument_of(self, role: str, probe: dict) -> str | None:
         want = self.probe_expectations(probe).get(role)
         return self.named_values(probe).get(want) if want is not None else None
+
+    def accepts_probe(self, probe: dict, blocks: list) -> bool:
+        """A function called with its filter counts alone stands for the probe's kind
+        only if it built a block of that kind (``res_block(x, f)`` is no projection block)."""
+        if probe.get("signature") != FILTERS_ONLY:
+            return True
+        return bool(blocks) and self.kind_of_structure(blocks[-1]) == probe.get("block_kind")

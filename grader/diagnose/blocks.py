@@ -237,9 +237,11 @@ def block_row(ctx: Context, loc, rb: Block, sb: Block, assign, rroles, args=None
     if args is not None:  # a probe: the counts its arguments ask for, by role
         exp = dict(args[1])
     branches = []
+    missing = False  # a branch of the reference with none of the student's for it (an identity shortcut is empty, not missing)
     for ri, si in enumerate(assign):
         if si is None:
             branches.append([])
+            missing = True
             continue
         layers = []
         rbr = rroles[ri]
@@ -258,7 +260,7 @@ def block_row(ctx: Context, loc, rb: Block, sb: Block, assign, rroles, args=None
                 filters=sn.a("filters"), activation=sn.a("activation"), pool_type=sn.a("pool_type"),
                 argument=(args[0].get(sn.a("filters")) if args is not None and sn.op == "conv" else None), ok=bool(ok)))
         branches.append(layers)
-    ok = all(l.ok for br in branches for l in br) and all(b for b in branches)
+    ok = all(l.ok for br in branches for l in br) and not missing
     if args is not None:
         exp = ctx.d.arch.probe_columns(loc, exp)
     return BlockRow(location=loc, expected=exp, actual=act, output_shape=jsonable(sb.out_shape),

@@ -51,12 +51,14 @@ def helper_roots(ctx: Context):
         # blocks' layers of a merged fault of the inception function
         places = [f.location for f in d.findings if f.code == code and (f is root or f.caused_by is root)
                   and not ctx.d.names.is_function_loc(f.location)]
+        root.source = src  # where the fix goes
+        if not places:  # the same fault of one block function, found for two of its block kinds
+            continue
         args = dict(root.args)
         args.update(fault=root.message, fault_template=root.template, function=fn or "", line=src[1],
                     count=len(places), locations=first_few(places, 6))
         root.template = M_IN_FUNCTION if fn else M_IN_LOOP
         root.args = args
-        root.source = src  # where the fix goes
 
 
 def derived(ctx: Context):

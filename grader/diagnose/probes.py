@@ -61,6 +61,8 @@ def probe_roots(ctx: Context, probe, pg: Graph | None) -> dict:
     mrole = ctx.d.names.merge_role(rb)
     # read as the network's blocks are (a shortcut that leaves from inside the block)
     ps = d.arch.adjust_structure(structure(pg, d.arch.merge_ops))
+    if not d.arch.accepts_probe(probe, ps.blocks):
+        return roots
     # the lines of every block function probed (ResNet has two: the identity
     # block's chain must be known after the projection block is probed)
     ctx.fn_sources |= {n.source for n in pg.nodes.values() if n.source is not None}
