@@ -17,6 +17,7 @@ from grader import check
 from grader.assignment import AssignmentError
 from grader.assignment import load as load_assignment
 from grader.solution import conv_runs, is_default_name, snake
+from grader.solution_probes import FILTER_MIN, probe_arguments, student_signatures
 from test_cases import SOLUTIONS, graded_against
 from test_cli import run
 
@@ -122,7 +123,9 @@ def test_check_and_batch_with_solution_on_the_command_line(tmp_path):
 
 
 #: GoogLeNet fixtures of several kinds of fault, graded both ways (scripts/crosscheck_solution.py does all)
-CROSS = ("correct_functional.py", "fails_stem_filters.py", "fails_kernel_size_5x5.py", "fails_missing_block_4e.py")
+CROSS = ("correct_functional.py", "fails_stem_filters.py", "fails_kernel_size_5x5.py", "fails_missing_block_4e.py",
+         # found by the probe of the student's inception function ([functions] of the solution)
+         "fails_hardcoded_filters.py", "fails_concat_axis.py")
 
 
 @pytest.mark.parametrize("name", CROSS)
@@ -136,3 +139,56 @@ def test_googlenet_as_a_solution_finds_the_dedicated_roots(name, use_sandbox):
     roots = {(f.code, f.location) for f in a.findings if f.caused_by is None and f.severity == "error"}
     assert roots == {(f.code, f.location) for f in b.findings if f.caused_by is None and f.severity == "error"}
     assert (a.score == a.max_score) == (b.score == b.max_score)
+
+
+def test_a_recorded_call_becomes_probe_arguments_of_distinct_counts():
+    # inception_3a as a solution calls it: six counts, then the block's name
+    call = {"args": [{"v": x} for x in (64, 96, 128, 16, 32, 32)] + [{"v": "inception_3a"}],
+            "input_shape": [None, 28, 28, 192]}
+    args, shape, pattern = probe_arguments(call)
+    assert len(args) == 6 and len(set(args)) == 6 and all(a >= FILTER_MIN for a in args)  # the name is left out
+    assert shape[:2] == [28, 28] and shape[2] not in args  # the input's count is no argument's
+    assert student_signatures(args)[1]["args"] == [args]  # or the six in one tuple
+    # a residual block: the stride and the stage stay, the input gets the filters' count (it is added)
+    call = {"args": [{"v": 16}, {"v": 1}, {"v": 2}, {"v": 2}], "input_shape": [None, 32, 32, 16]}
+    args, shape, _ = probe_arguments(call, adds=True)
+    assert args[1:] == [1, 2, 2] and args[0] != 16 and shape[2] == args[0]
+    assert probe_arguments(call, adds=True)[2] != probe_arguments({**call, "args": call["args"][:3]}, adds=True)[2]
+    # the counts alone, for a student's res_block(x, filters, downsample=False)
+    assert student_signatures(args)[-1] == {"name": "filters only", "args": args[:1], "scalars": True}
+    # a tensor or an object after the input cannot be passed again
+    assert probe_arguments({"args": [None], "input_shape": [None, 8, 8, 4]}) is None
+
+
+def test_the_solutions_block_function_is_probed_in_the_students_code():
+    A = load_assignment(SOLUTIONS / "googlenet_lite" / "assignment.toml")
+    (spec,) = A.probe_specs()
+    assert spec["kind"] == "concat_block" and spec["names"][:2] == ["inception", "inception_module"]
+    expect = A.arch.probe_expectations({"block_kind": "concat_block"})
+    assert sorted(expect) == ["b1/conv1", "b2/conv1", "b2/conv2", "b3/conv1", "b3/conv2", "b4/conv1"]
+    assert sorted(expect.values()) == sorted(spec["signatures"][0]["args"])  # each role takes one argument
+    name = "fails_glite_argument_misuse.py"
+    r, _ = check.grade(CASES / name, A)
+    (root,) = [f for f in r.findings if f.caused_by is None]
+    line = next(i for i, s in enumerate((CASES / name).read_text().splitlines(), 1) if "conv_bn(b3, f3, 5)" in s)
+    assert (root.code, root.location, root.expected, root.actual) == ("argument_misuse", "concat_block/b3/conv2", "f5", "f3")
+    assert root.source.line == line  # the line of the function that passes the wrong argument
+
+
+def test_functions_the_solution_cannot_have_probed_are_refused_with_the_reason(tmp_path):
+    shutil.copy(SOLUTIONS / "googlenet_lite" / "solution.py", tmp_path / "net.py")
+    (tmp_path / "a.toml").write_text('[assignment]\nsolution = "net.py"\n[functions]\ninception_v2 = []\n')
+    with pytest.raises(AssignmentError, match="never calls a function named inception_v2"):
+        load_assignment(tmp_path / "a.toml")
+    # a plain chain's helper builds no block of branches
+    (tmp_path / "vgg.py").write_text(
+        "import keras\nfrom keras import layers\n\n"
+        "def conv_block(x, filters, n):\n"
+        "    for _ in range(n):\n"
+        "        x = layers.Conv2D(filters, 3, padding='same', activation='relu')(x)\n"
+        "    return layers.MaxPooling2D()(x)\n\n"
+        "inp = keras.Input((32, 32, 3))\nx = conv_block(inp, 16, 2)\nx = conv_block(x, 32, 2)\n"
+        "model = keras.Model(inp, layers.Dense(10)(layers.Flatten()(x)))\n")
+    (tmp_path / "b.toml").write_text('[assignment]\nsolution = "vgg.py"\n[functions]\nconv_block = []\n')
+    with pytest.raises(AssignmentError, match="builds no block"):
+        load_assignment(tmp_path / "b.toml")
