@@ -112,6 +112,11 @@ class LayerRow:
     # the student's name for the layer, as written (`conv1/7x7_s2` even where Keras
     # needed a `_` for the `/`); Keras's own name when the student gave none
     name: str | None = None
+    # what the diagnosis says of the row: "wrong" (missing, or a finding here), "follows"
+    # (its output or parameters differ only because of a finding before it), "ok" (as the
+    # reference is, or different only in what the rules accept: biases left out, a pool
+    # of the whole map); None in reports written before it was said
+    status: str | None = None
 
     @property
     def mismatch(self) -> bool:

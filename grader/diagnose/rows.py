@@ -15,6 +15,10 @@ from .text import jsonable
 def rows(ctx: Context):
     """A row per reference layer: the student's layer in its place, if any."""
     layer_rows = []
+    flagged = {f.location for f in ctx.d.findings if f.severity in ("error", "warning")}
+    # where each root is: a row that differs after one follows from it
+    roots = sorted(ctx.position(f.location) for f in ctx.d.findings
+                   if f.caused_by is None and f.severity in ("error", "warning"))
     r_nodes = [n for n in ctx.R.graph.nodes.values()]
     for rn in r_nodes:
         sn = ctx.match.get(rn.id)
@@ -27,8 +31,17 @@ def rows(ctx: Context):
             expected_output_shape=jsonable(rn.out_shape), params=sn.params if sn is not None else None,
             expected_params=rn.params, source=ctx.d.source_of(sn.source) if sn is not None and sn.source else None,
             config=config_of(sn) if sn is not None else {}, expected_config=config_of(rn),
-            name=(sn.name or None) if sn is not None else None))
+            name=(sn.name or None) if sn is not None else None, status=_status(rn, sn, loc, flagged, roots and roots[0] <= ctx.position(loc))))
     ctx.layer_rows = layer_rows
+
+
+def _status(rn, sn, loc: str, flagged: set, after_root: bool) -> str:
+    """What the layer table says of a row: the diagnosis's verdict, not a literal
+    comparison (a convolution without bias has fewer parameters, and is right)."""
+    if sn is None or loc in flagged:
+        return "wrong"
+    differs = jsonable(sn.out_shape) != jsonable(rn.out_shape) or sn.params != rn.params
+    return "follows" if differs and after_root else "ok"
 
 
 def elements(ctx: Context):
