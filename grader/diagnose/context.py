@@ -90,6 +90,29 @@ class Diagnoser:
         self.names = Naming(self.arch, self.R)
         self.parts = PartMap(self.names)
         self._ref_blocks = {id(b) for b in self.R.blocks}
+        self._built_at: dict = {}  # a line that calls layers -> the lines that built them (read_lines)
+
+    # -- the student's lines --------------------------------------------------------------
+    def read_lines(self, g: Graph) -> None:
+        """Where the student's graph calls each layer and where it built it (``place``)."""
+        for n in g.nodes.values():
+            if n.source is not None and n.ctor is not None:
+                self._built_at.setdefault(n.source, set()).add(n.ctor)
+
+    def place(self, node: Node | None):
+        """The student's line a finding about ``node`` (or its row) points at: the
+        line that calls it, unless that line calls layers built at other lines as
+        well (``Sequential([Conv2D(...), ...])`` builds every layer of its list at
+        the line that opens it; a loop over a list of layers calls them all at one
+        line): then the line that built it, which is the one to fix. A layer
+        nothing of the student's called (a Sequential the grader built) is at the
+        line that built it too."""
+        if node is None:
+            return None
+        if node.ctor is not None and node.ctor != node.source and (
+                node.source is None or len(self._built_at.get(node.source, ())) > 1):
+            return node.ctor
+        return node.source
 
     # -- comparing structure --------------------------------------------------------------
     def cmp(self, r: Node, s: Node, **kw) -> list:
@@ -142,7 +165,7 @@ class Diagnoser:
         args.setdefault("expected", dims(expected) if isinstance(expected, (list, tuple)) else expected)
         args.setdefault("actual", dims(actual) if isinstance(actual, (list, tuple)) else actual)
         f = F(code, sev, location, self.arch.reword(template), args, jsonable(expected), jsonable(actual), node,
-              source or (node.source if node is not None else None), caused_by, order)
+              source or self.place(node), caused_by, order)
         self.findings.append(f)
         return f
 
@@ -227,7 +250,7 @@ class Context:
         s = self.block_match.get(r.id) if isinstance(r, Block) else self.match.get(r.id)
         if s is None:
             return None
-        return (s.concat if isinstance(s, Block) else s).source
+        return self.d.place(s.concat if isinstance(s, Block) else s)
 
     def loc(self, r) -> str:
         return self.d.names.loc(r)
