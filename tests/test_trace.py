@@ -69,6 +69,24 @@ def test_sequential_stem_and_keras_ops(assignment, use_sandbox):
         assert all(n.a("activation") == "relu" for n in ops(g, "conv")), name
 
 
+def test_a_layer_keras_calls_for_a_sequential_keeps_the_line_that_built_it(assignment, use_sandbox):
+    sub, res = traced(CASES / "correct_sequential_stem.py", assignment, use_sandbox)
+    g = canonical(res)
+    text = sub.files[sub.entry].decode().splitlines()
+    stem = [n for n in g.nodes.values() if n.name in ("conv1", "pool1", "conv2_1x1", "conv2_3x3", "pool2")]
+    assert len(stem) == 5
+    for n in stem:
+        # called by the Sequential (its keras.Input builds it at once) at the line that opens the list;
+        # built at its own line in the list
+        assert n.via_keras, n.name
+        assert "keras.Sequential([" in text[n.source[1] - 1], n.name
+        assert f'name="{n.name}"' in text[n.ctor[1] - 1], n.name
+    # a layer the student's own line calls is called there
+    direct = [n for n in ops(g, "pool") if n.source and "layers.MaxPool2D(3, strides=2" in text[n.source[1] - 1]
+              and n.source[1] > 57]
+    assert direct and not any(n.via_keras for n in direct)
+
+
 def test_notebook_magics_neutralized_training_stubbed_and_cells_mapped(assignment, use_sandbox):
     sub, res = traced(CASES / "correct_notebook.ipynb", assignment, use_sandbox)
     assert res.status == "ok"

@@ -45,7 +45,6 @@ def diagnose(student: Graph | None, ref: Graph, assignment: Assignment, *, probe
         ctx = Context(d, structure(empty))
         registry.run_nothing_built(ctx)
         return Diagnosis(d.findings, [], [], None, None, ref_total, ctx.elements, d.parts)
-    d.read_lines(student)
     S = d.arch.adjust_structure(structure(student, d.arch.merge_ops))
     ctx = Context(d, S, Inputs(tuple(probes), error, status, returned, returned_source))
     registry.run(ctx)

@@ -90,27 +90,17 @@ class Diagnoser:
         self.names = Naming(self.arch, self.R)
         self.parts = PartMap(self.names)
         self._ref_blocks = {id(b) for b in self.R.blocks}
-        self._built_at: dict = {}  # a line that calls layers -> the lines that built them (read_lines)
 
     # -- the student's lines --------------------------------------------------------------
-    def read_lines(self, g: Graph) -> None:
-        """Where the student's graph calls each layer and where it built it (``place``)."""
-        for n in g.nodes.values():
-            if n.source is not None and n.ctor is not None:
-                self._built_at.setdefault(n.source, set()).add(n.ctor)
-
     def place(self, node: Node | None):
         """The student's line a finding about ``node`` (or its row) points at: the
-        line that calls it, unless that line calls layers built at other lines as
-        well (``Sequential([Conv2D(...), ...])`` builds every layer of its list at
-        the line that opens it; a loop over a list of layers calls them all at one
-        line): then the line that built it, which is the one to fix. A layer
-        nothing of the student's called (a Sequential the grader built) is at the
-        line that built it too."""
+        line that calls it, unless no line of the student's called it (Keras did:
+        ``Sequential([Conv2D(...), ...])`` calls the layers of its list at the line
+        that opens it, or at the one that builds or calls the Sequential): then the
+        line that built it, the layer's own line in the list."""
         if node is None:
             return None
-        if node.ctor is not None and node.ctor != node.source and (
-                node.source is None or len(self._built_at.get(node.source, ())) > 1):
+        if node.ctor is not None and node.ctor != node.source and (node.via_keras or node.source is None):
             return node.ctor
         return node.source
 
