@@ -221,6 +221,17 @@ def test_forged_trace_is_rejected():
     bad = {"schema": "grader.trace/1", "status": "ok", "graph": {"nodes": [{"id": "n0", "class": "Conv2D", "inputs": "x"}]}}
     with pytest.raises(trace.TraceInvalid):
         trace.validate(bad)
+    # whether Keras called a layer is a bool, nothing else
+    node = {"id": "n0", "kind": "layer", "class": "Conv2D", "name": "c", "config": {}, "inputs": [], "outputs": [],
+            "in_shapes": [], "out_shapes": [], "params": 0, "source": None, "ctor": None, "stack": []}
+    for via, ok in ((True, True), (False, True), ("yes", False), (1, False)):
+        doc = {"schema": "grader.trace/1", "status": "ok",
+               "graph": {"nodes": [dict(node, via_keras=via)], "aliases": [], "inputs": [], "outputs": []}}
+        if ok:
+            trace.validate(doc)
+        else:
+            with pytest.raises(trace.TraceInvalid):
+                trace.validate(doc)
     # a conv claiming a shape its config cannot produce
     g = {"nodes": [{"id": "n0", "kind": "layer", "class": "Conv2D", "name": "c",
                     "config": {"filters": 64, "kernel_size": [7, 7], "strides": [2, 2], "padding": "same"},
