@@ -47,6 +47,7 @@ class Node:
     cls: str = ""
     name: str = ""
     stack: tuple = ()  # the student's frames at the call, innermost first
+    via_keras: bool = False  # Keras called the layer, no line of the student's (a Sequential calling its list)
 
 
     def a(self, key, default=None):
@@ -436,7 +437,7 @@ def build(tg: dict, *, partial: bool = False) -> Graph:
         in_shape = _shape(in_shapes[0]) if in_shapes else None
         node = Node(n["id"], op, tuple(dict.fromkeys(ins)), out_shape, in_shape, attrs, int(n.get("params") or 0),
                     _src(n.get("source")), _src(n.get("ctor")), n.get("class", ""), str(n.get("name", "")),
-                    tuple(x for x in (_src(f) for f in n.get("stack") or []) if x))
+                    tuple(x for x in (_src(f) for f in n.get("stack") or []) if x), n.get("via_keras") is True)
         nodes[node.id] = node
         for t in n.get("outputs") or []:
             tensor_node[uf.find(t)] = node.id

@@ -204,6 +204,16 @@ class SolutionArchitecture(ProbeReading, Architecture):
             template = template.replace(a, b)
         return template
 
+    def templates(self) -> list:
+        """Every message template a solution's findings can have: the diagnosis's,
+        as reword() says them (each a msgid of its own in the catalogs)."""
+        from .diagnose import messages
+
+        return [self.reword(v) for k, v in vars(messages).items() if k.startswith("M_") and isinstance(v, str)]
+
+    #: the legend of the report's block drawings, said of the solution
+    blocks_legend = Architecture.blocks_legend.replace("the paper", "the solution")
+
     def aux_name(self, k: int) -> str:
         return self._aux[k] if k < len(self._aux) else f"aux{k + 1}"
 

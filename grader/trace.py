@@ -122,6 +122,8 @@ def _check_graph(g, what):
         if not _is_src(n.get("source")) or not _is_src(n.get("ctor")) or not (
                 isinstance(n.get("stack", []), list) and len(n.get("stack", [])) <= 16 and all(_is_src(x) for x in n.get("stack", []))):
             raise TraceInvalid(f"{what}: node {n['id']} has a malformed source")
+        if not isinstance(n.get("via_keras", False), bool):
+            raise TraceInvalid(f"{what}: node {n['id']} has a malformed via_keras")
         if not isinstance(n.get("params", 0), int):
             raise TraceInvalid(f"{what}: node {n['id']} has malformed params")
     for p in g.get("aliases", []):

@@ -2,7 +2,8 @@
 tests/data/cases declares, in a header comment, the root findings the grader
 must report (`# expect: CODE LOCATION`, `# expect-warning: ...`,
 `# expect-info: ...`, `# expect: nothing`), and optionally `# status: failed`,
-`# params: N`, `# assignment: variant` and `# score: N` (or `# score: <= N`). One parametrized test checks them all
+`# params: N`, `# assignment: variant`, `# score: N` (or `# score: <= N`) and `# line: CODE LOCATION N`
+(the root's line in the student's file, or in its cell). One parametrized test checks them all
 through the real pipeline: child process, sandbox, trace, diagnosis, score."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from grader.submission import load
 from test_html import CONSOLE_ERRORS, assert_self_contained, chromium, needs_chromium, parse, texts
 
 CASES = Path(__file__).parent / "data" / "cases"
-HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment|score):\s*(.+?)\s*$")
+HEADER = re.compile(r"^\s*#\s*(expect(?:-warning|-info)?|status|params|assignment|score|line):\s*(.+?)\s*$")
 SEVERITY = {"expect": "error", "expect-warning": "warning", "expect-info": "info"}
 
 
@@ -74,7 +75,8 @@ def _head(f: Path) -> str:
 def read_header(path: Path, entry_names, file: str | None = None) -> dict:
     sub = load(path, entry_names)
     text = sub.cells[0] if sub.notebook else sub.files[file or sub.entry].decode()
-    h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False, "score": None}
+    h = {"expect": set(), "status": "graded", "params": None, "assignment": "default", "nothing": False, "score": None,
+         "lines": {}}
     for line in text.splitlines()[:40]:
         m = HEADER.match(line)
         if not m:
@@ -93,6 +95,9 @@ def read_header(path: Path, entry_names, file: str | None = None) -> dict:
             h["params"] = int(value.replace(",", ""))
         elif key == "assignment":
             h["assignment"] = value
+        elif key == "line":
+            code, location, line = value.split()[:3]
+            h["lines"][(code, location)] = int(line)
         elif key == "score":
             at_most = value.startswith("<=")
             h["score"] = (at_most, float(value.lstrip("<= ")))
@@ -134,6 +139,11 @@ def test_case(path, name, file, use_sandbox):
     for code, location, severity in h["expect"]:
         assert (code, location) in got, f"missing root {code} at {location}; roots: {sorted(got)}"
         assert roots[(code, location)].severity == severity, f"{code} at {location} should be a {severity}"
+    for (code, location), line in h["lines"].items():
+        f = roots.get((code, location))
+        assert f is not None and f.source is not None, f"no root {code} at {location} with a line"
+        got_line = f.source.line if f.source.cell is None else f.source.cell_line
+        assert got_line == line, f"{code} at {location} points at line {got_line}, not {line}"
     expected = {(c, l) for c, l, _ in h["expect"]}
     unexpected = sorted(k for k, f in roots.items() if f.severity == "error" and k not in expected)
     assert not unexpected, f"unexpected root errors: {unexpected}"

@@ -669,7 +669,11 @@ def _diagnosis_templates() -> list:
     for folder in sorted((ROOT / "grader" / "architectures").iterdir()):
         if (folder / "arch.py").is_file():
             out += get(folder.name).templates()  # each architecture's own messages
-    return out
+    from grader.solution import SolutionArchitecture
+
+    # a report graded against a solution file says "the solution" where the paper's says "the paper":
+    # each of those reworded templates is a msgid of its own
+    return out + SolutionArchitecture().templates()
 
 
 def test_korean_catalog_has_every_finding_template():
@@ -701,14 +705,16 @@ def _ui_msgids() -> set:
                 ids.add(msg)
     # the rubric's part titles and the units their summaries count, of every architecture
     from grader.arch import get
+    from grader.solution import SolutionArchitecture
 
-    for folder in sorted((ROOT / "grader" / "architectures").iterdir()):
-        if (folder / "arch.py").is_file():
-            for p in get(folder.name).parts:
-                ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
-            a = get(folder.name)  # and the words of its block drawings
-            ids |= {a.blocks_title, a.blocks_legend} | {d.title for d in a.drawings} | {
-                p.label for d in a.drawings for p in d.paths if p.label}
+    archs = [get(folder.name) for folder in sorted((ROOT / "grader" / "architectures").iterdir())
+             if (folder / "arch.py").is_file()]
+    for a in archs + [SolutionArchitecture()]:  # the papers' and a solution file's
+        for p in a.parts:
+            ids |= {p.title} | ({p.unit} if p.unit else set()) | ({p.group_unit} if p.group_unit else set())
+        # and the words of its block drawings
+        ids |= {a.blocks_title, a.blocks_legend} | {d.title for d in a.drawings} | {
+            p.label for d in a.drawings for p in d.paths if p.label}
     return ids
 
 

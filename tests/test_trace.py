@@ -69,6 +69,24 @@ def test_sequential_stem_and_keras_ops(assignment, use_sandbox):
         assert all(n.a("activation") == "relu" for n in ops(g, "conv")), name
 
 
+def test_a_layer_keras_calls_for_a_sequential_keeps_the_line_that_built_it(assignment, use_sandbox):
+    sub, res = traced(CASES / "correct_sequential_stem.py", assignment, use_sandbox)
+    g = canonical(res)
+    text = sub.files[sub.entry].decode().splitlines()
+    stem = [n for n in g.nodes.values() if n.name in ("conv1", "pool1", "conv2_1x1", "conv2_3x3", "pool2")]
+    assert len(stem) == 5
+    for n in stem:
+        # called by the Sequential (its keras.Input builds it at once) at the line that opens the list;
+        # built at its own line in the list
+        assert n.via_keras, n.name
+        assert "keras.Sequential([" in text[n.source[1] - 1], n.name
+        assert f'name="{n.name}"' in text[n.ctor[1] - 1], n.name
+    # a layer the student's own line calls is called there
+    direct = [n for n in ops(g, "pool") if n.source and "layers.MaxPool2D(3, strides=2" in text[n.source[1] - 1]
+              and n.source[1] > 57]
+    assert direct and not any(n.via_keras for n in direct)
+
+
 def test_notebook_magics_neutralized_training_stubbed_and_cells_mapped(assignment, use_sandbox):
     sub, res = traced(CASES / "correct_notebook.ipynb", assignment, use_sandbox)
     assert res.status == "ok"
@@ -203,6 +221,17 @@ def test_forged_trace_is_rejected():
     bad = {"schema": "grader.trace/1", "status": "ok", "graph": {"nodes": [{"id": "n0", "class": "Conv2D", "inputs": "x"}]}}
     with pytest.raises(trace.TraceInvalid):
         trace.validate(bad)
+    # whether Keras called a layer is a bool, nothing else
+    node = {"id": "n0", "kind": "layer", "class": "Conv2D", "name": "c", "config": {}, "inputs": [], "outputs": [],
+            "in_shapes": [], "out_shapes": [], "params": 0, "source": None, "ctor": None, "stack": []}
+    for via, ok in ((True, True), (False, True), ("yes", False), (1, False)):
+        doc = {"schema": "grader.trace/1", "status": "ok",
+               "graph": {"nodes": [dict(node, via_keras=via)], "aliases": [], "inputs": [], "outputs": []}}
+        if ok:
+            trace.validate(doc)
+        else:
+            with pytest.raises(trace.TraceInvalid):
+                trace.validate(doc)
     # a conv claiming a shape its config cannot produce
     g = {"nodes": [{"id": "n0", "kind": "layer", "class": "Conv2D", "name": "c",
                     "config": {"filters": 64, "kernel_size": [7, 7], "strides": [2, 2], "padding": "same"},

@@ -87,6 +87,7 @@ class Tracer:
         self.called: set[int] = set()  # id() of every layer and op whose call was recorded
         self.node_objs: dict = {}  # node id -> the layer called, for the activation probes
         self._student: dict[str, bool] = {}
+        self._own: dict[str, bool] = {}  # filename -> whether it is one of the tracer's own files
         self._noted: set = set()
         # the script's progress: the top-level statement running (-1: none)
         self.stmt = -1
@@ -129,6 +130,22 @@ class Tracer:
     def student_source(self):
         st = self.student_stack(1)
         return st[0] if st else None
+
+    def called_by_keras(self) -> bool:
+        """Whether the layer being called was called by Keras's own code (a
+        Sequential calling the layers of its list), not by a line of the
+        student's: then the line that calls it is no line about that layer."""
+        f = sys._getframe(1)
+        while f is not None:
+            name = f.f_code.co_filename
+            own = self._own.get(name)
+            if own is None:
+                real = os.path.realpath(name) if name and not name.startswith("<") else name
+                own = self._own[name] = real == self.own_file or str(real).startswith(self.own_dir)
+            if not own:  # the first frame that is not the tracer's: the layer's caller
+                return not self.is_student_file(name)
+            f = f.f_back
+        return True
 
     def student_stack(self, limit=6):
         """The student's frames on the stack, innermost first."""
@@ -317,6 +334,8 @@ class Tracer:
         node["source"] = stack[0] if stack else None
         node["stack"] = stack
         node["ctor"] = self.ctor.get(id(obj))
+        if is_layer and node["ctor"] is not None:
+            node["via_keras"] = self.called_by_keras()
         if is_layer:
             node["config"] = self.layer_config(obj)
             node["container"] = bool(getattr(obj, "_layers", None)) or hasattr(obj, "_functional") or hasattr(obj, "_operations")

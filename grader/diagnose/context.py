@@ -91,6 +91,19 @@ class Diagnoser:
         self.parts = PartMap(self.names)
         self._ref_blocks = {id(b) for b in self.R.blocks}
 
+    # -- the student's lines --------------------------------------------------------------
+    def place(self, node: Node | None):
+        """The student's line a finding about ``node`` (or its row) points at: the
+        line that calls it, unless no line of the student's called it (Keras did:
+        ``Sequential([Conv2D(...), ...])`` calls the layers of its list at the line
+        that opens it, or at the one that builds or calls the Sequential): then the
+        line that built it, the layer's own line in the list."""
+        if node is None:
+            return None
+        if node.ctor is not None and node.ctor != node.source and (node.via_keras or node.source is None):
+            return node.ctor
+        return node.source
+
     # -- comparing structure --------------------------------------------------------------
     def cmp(self, r: Node, s: Node, **kw) -> list:
         return compare(r, s, self.subs, norms=self.arch.norms_are_style, **kw)
@@ -142,7 +155,7 @@ class Diagnoser:
         args.setdefault("expected", dims(expected) if isinstance(expected, (list, tuple)) else expected)
         args.setdefault("actual", dims(actual) if isinstance(actual, (list, tuple)) else actual)
         f = F(code, sev, location, self.arch.reword(template), args, jsonable(expected), jsonable(actual), node,
-              source or (node.source if node is not None else None), caused_by, order)
+              source or self.place(node), caused_by, order)
         self.findings.append(f)
         return f
 
@@ -227,7 +240,7 @@ class Context:
         s = self.block_match.get(r.id) if isinstance(r, Block) else self.match.get(r.id)
         if s is None:
             return None
-        return (s.concat if isinstance(s, Block) else s).source
+        return self.d.place(s.concat if isinstance(s, Block) else s)
 
     def loc(self, r) -> str:
         return self.d.names.loc(r)

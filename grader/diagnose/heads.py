@@ -51,8 +51,10 @@ def aux_heads(ctx: Context):
             # hanging from what a branchless inception function built instead of a block
             by_fn = ctx.no_branches if (ctx.no_branches is not None and not isinstance(s_attach, Block)
                                          and s_attach.source in ctx.fn_sources) else None
+            # where a head hangs from is said where it is called, also of a Sequential head's layers
             d.add("aux_position", "error", lname, M_AUX_POS, {}, exp_loc, act_loc,
-                  node=sa.nodes[0] if sa.nodes else None, order=60 + k, caused_by=by_fn)
+                  node=sa.nodes[0] if sa.nodes else None, source=sa.nodes[0].source if sa.nodes else None,
+                  order=60 + k, caused_by=by_fn)
         pairs = align(ra.nodes, sa.nodes, ctx.d.node_cost, lambda x: 2.0, ctx.gap_stu)
         for rn, sn in pairs:
             if rn is not None and sn is not None:
@@ -73,7 +75,8 @@ def aux_heads(ctx: Context):
             continue
         sev = "error" if mode in ("required", "forbidden") else "warning"
         d.add("aux_extra", sev, d.arch.aux_name(j if mode != "forbidden" else 0), M_AUX_EXTRA, {}, None,
-              "auxiliary classifier", node=sa.nodes[0] if sa.nodes else None, order=70)
+              "auxiliary classifier", node=sa.nodes[0] if sa.nodes else None,
+              source=sa.nodes[0].source if sa.nodes else None, order=70)
     if ctx.S.extra_outputs:
         main = ctx.R.graph.nodes.get(ctx.R.main_output) if ctx.R.main_output else None
         d.add("output_count", "error", ctx.d.names.loc(main) if main is not None else "data", M_OUTPUTS, {}, 1 + len(r_aux),

@@ -29,7 +29,7 @@ def rows(ctx: Context):
         layer_rows.append(LayerRow(
             location=loc, type=type_name(rn), output_shape=jsonable(sn.out_shape) if sn is not None else None,
             expected_output_shape=jsonable(rn.out_shape), params=sn.params if sn is not None else None,
-            expected_params=rn.params, source=ctx.d.source_of(sn.source) if sn is not None and sn.source else None,
+            expected_params=rn.params, source=ctx.d.source_of(ctx.d.place(sn)) if ctx.d.place(sn) else None,
             config=config_of(sn) if sn is not None else {}, expected_config=config_of(rn),
             name=(sn.name or None) if sn is not None else None, status=_status(rn, sn, loc, flagged, roots and roots[0] <= ctx.position(loc))))
     ctx.layer_rows = layer_rows
