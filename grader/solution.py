@@ -153,6 +153,7 @@ class SolutionArchitecture(Architecture):
         self._stage: dict = {}
         self._titles: dict = {}
         self._aux: list = []  # the solution's side heads' locations
+        self._drawing_cache: dict = {}  # the report's drawings of its blocks, read off the graph once
         if graph is not None:
             self._derive(graph)
 
@@ -209,6 +210,97 @@ class SolutionArchitecture(Architecture):
 
     def table(self, assignment=None):
         return solution_table(self)
+
+    # -- how the report draws the solution's blocks ------------------------------------------
+    # what the report calls the reference, as the messages do (``reword``)
+    as_expected = "as in the solution"
+    expected_value = "solution: %(n)s"
+
+    @property
+    def reference_file(self) -> str:
+        return Path(self.path).name if self.path else ""
+
+    @property
+    def blocks_legend(self) -> str:
+        if self._units:
+            return ("Each block: its convolutions in order, up to the pool that closes it, as the solution builds "
+                    "them. Boxes with a dashed red outline and ✗ differ from the solution.")
+        return ("Each block: the previous layer feeds its branches, whose outputs are merged (added or "
+                "concatenated), as the solution builds it. Boxes with a dashed red outline and ✗ differ from "
+                "the solution.")
+
+    @property
+    def drawings(self) -> tuple:
+        """A drawing per block kind of the solution (its first block's), and per run of a plain chain."""
+        return self._drawn()[1]
+
+    def drawing(self, block):
+        """The drawing of the solution's own block at the report block's location (its roles are
+        that block's), else of the kind a block function graded alone is, else of the first kind."""
+        at, kinds = self._drawn()
+        by = {d.kind: d for d in kinds}
+        return at.get(block.location) or by.get(block.location) or (kinds[0] if kinds else None)
+
+    def drawn_segments(self, locations: list) -> list:
+        """A plain chain's blocks (``block3``), each drawn as a chain of its layers, when the report has layers."""
+        return [(loc, loc) for loc, _ in self._units] if locations else []
+
+    def segment_layers(self, prefix: str, locations: list) -> list:
+        want = set(self._segment_locs().get(prefix, ()))
+        return [loc for loc in locations if loc in want]
+
+    def _segment_locs(self) -> dict:
+        """Each run's locations: its layers, and the pools after it up to the next run (VGG's block3_pool)."""
+        if "segments" not in self._drawing_cache:
+            from .align import structure
+
+            spine = structure(self.graph, self.merge_ops).spine if self._units else []
+            pos = {n.id: i for i, n in enumerate(spine)}
+            out = {}
+            for loc, ids in self._units:
+                last = max(pos[i] for i in ids)
+                more = []
+                for n in spine[last + 1:]:
+                    if self._stage.get(n.id) != "layout":
+                        break
+                    more.append(n.id)
+                out[loc] = [self._loc[i] for i in sorted([*ids, *more], key=pos.get)]
+            self._drawing_cache["segments"] = out
+        return self._drawing_cache["segments"]
+
+    def _drawn(self):
+        """(block location -> BlockDrawing, the drawings by kind), read off the solution's blocks:
+        each branch a path of its roles (an empty branch of an addition: the identity shortcut), the
+        merge as the solution merges, what follows the merge, the convolutions it normalizes."""
+        if "blocks" in self._drawing_cache:
+            return self._drawing_cache["blocks"]
+        from .arch import BlockDrawing, PathDrawing
+
+        at, kinds = {}, {}
+        if self.graph is not None and self._kind:
+            from .align import structure
+            from .diagnose.naming import Naming
+
+            N = Naming(self, structure(self.graph, self.merge_ops))
+            for b in N.R.blocks:
+                kind, add = N.kind(b), b.concat.op == "add"
+                roles = N.roles(b)
+                longest = max(range(len(roles)), key=lambda i: len(roles[i]))
+                paths = tuple(PathDrawing(("identity shortcut" if add else "the input") if not br else
+                                          ("main path" if i == longest else "projection shortcut") if add else "",
+                                          tuple(r for r, _ in br)) for i, br in enumerate(roles))
+                after = tuple(("relu" if t.a("fn") in (None, "relu") else str(t.a("fn"))) if t.op == "act" else t.op
+                              for t in b.tail)
+                folded = tuple(r for br in roles for r, n in br if n.op == "conv" and n.a("post_norm"))
+                d = BlockDrawing(kind, kind.replace("_", " "), paths, "add" if add else "concat", after, folded,
+                                 (N.merge_role(b), *(N.role(t, b) for t in b.tail)))
+                at[N.bloc(b)] = d
+                kinds.setdefault(kind, d)
+        for loc, locs in self._segment_locs().items():
+            roles = tuple(x[len(loc) + 1:] if x.startswith(loc) and x[len(loc):][:1] in ("_", "/") else x for x in locs)
+            kinds[loc] = BlockDrawing(loc, "convolution block", (PathDrawing("", roles),), None)
+        self._drawing_cache["blocks"] = (at, tuple(kinds.values()))
+        return self._drawing_cache["blocks"]
 
     # -- reading the solution's graph --------------------------------------------------------
     def _derive(self, g):

@@ -63,6 +63,14 @@ def role_of(location: str, block_location: str) -> str:
     return location.rsplit("/", 1)[-1]
 
 
+def segment_role(location: str, prefix: str) -> str:
+    """What a layer's location adds to its segment's (``pool2_conv`` -> ``conv``); a layer named
+    apart (a plain chain's ``pool3`` after ``block3``) is its whole location."""
+    if location.startswith(prefix) and location[len(prefix):][:1] in ("_", "/") and len(location) > len(prefix) + 1:
+        return location[len(prefix) + 1:]
+    return location
+
+
 def _activation(name: str | None) -> str | None:
     return {"relu": "ReLU"}.get(name, name) if name else None
 
@@ -74,8 +82,10 @@ def _number(role: str) -> str:
 class Drawer:
     """Draws a block, the probe of a block function, or a chain (a transition)."""
 
-    def __init__(self, gettext: Callable[..., str], findings: list[Finding], column_title: Callable[[str], str]):
+    def __init__(self, gettext: Callable[..., str], findings: list[Finding], column_title: Callable[[str], str],
+                 expected_value: str = "paper: %(n)s"):
         self._ = gettext
+        self.expected_value = expected_value  # how a box says the value it should have (a msgid): the paper's, a solution's
         self.roots = [f for f in findings if f.caused_by is None and f.severity in ("error", "warning")]
         # a chain's layers show a fault repeated where an earlier one is its root (every transition's max
         # pool), but not the shapes an earlier fault changed
@@ -128,7 +138,7 @@ class Drawer:
         elif not layer.ok:
             f = self._related(loc, kind, role)
             if f is not None and f.expected is not None:
-                lines.append(self._("paper: %(n)s", n=f.expected))
+                lines.append(self._(self.expected_value, n=f.expected))
         if not layer.ok:
             lines[0] = "✗ " + lines[0]
         title = f"{layer.location}: " + ", ".join(lines)
@@ -139,7 +149,7 @@ class Drawer:
         lines = ["✗ " + self._("missing"), self.column_title(role)]
         f = self._related(loc, kind, role)
         if f is not None and f.expected is not None and str(f.expected) != role:
-            lines.append(self._("paper: %(n)s", n=f.expected))
+            lines.append(self._(self.expected_value, n=f.expected))
         return Box(x, y, _W, _H, [fit(s, 20) for s in lines], "missing", bad=True,
                    title=f"{loc}: " + ", ".join(lines))
 
@@ -234,12 +244,12 @@ class Drawer:
             text += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
         y = merge_y
         for step in (None, *spec.after_merge):
-            label = text if step is None else self._("ReLU")
+            label = text if step is None else self._("ReLU") if step == "relu" else self._(step)
             if step is not None and b.output_shape is not None:
                 label += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
             bad = merge_bad is not None and (step is not None or merge_bad.code != "activation" or not spec.after_merge)
             if bad and step is not None and merge_bad.code == "activation" and merge_bad.expected is not None:
-                label = self._("paper: %(n)s", n=merge_bad.expected)
+                label = self._(self.expected_value, n=merge_bad.expected)
             if bad:
                 label = "✗ " + label
             box = Box(_PAD, y, width - 2 * _PAD, _IO_H, [label], "io", bad=bad,
@@ -258,7 +268,7 @@ class Drawer:
         """The layers ``<prefix>_<role>`` in a row, left to right, each marked where the
         diagnosis found it different (a finding at it, or its shape or parameters)."""
         roles = spec.paths[0].roles if spec.paths else ()
-        by_role = {r.location[len(prefix) + 1:]: r for r in rows}
+        by_role = {segment_role(r.location, prefix): r for r in rows}
         order = [(role, by_role.get(role)) for role in roles] + [
             (role, r) for role, r in by_role.items() if role not in roles]
         n = len(order)
@@ -302,7 +312,7 @@ class Drawer:
         f = next((f for f in self.at_layers if f.location in (row.location, f"{spec.kind}/{role}")), None)
         bad = f is not None  # not its shape: an earlier fault changes every later shape
         if f is not None and f.expected is not None:
-            lines.append(self._("paper: %(n)s", n=f.expected))
+            lines.append(self._(self.expected_value, n=f.expected))
         if bad:
             lines[0] = "✗ " + lines[0]
         return Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], kind, bad=bad,
