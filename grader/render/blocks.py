@@ -93,6 +93,11 @@ class Drawer:
                           and f.code not in ("output_shape", "params")]
         self.column_title = column_title
 
+    def _expected(self, value) -> str:
+        """A box's "paper: 256" (or the solution's), translated."""
+        tr = self._  # a msgid of the architecture's, not a literal for the catalog's extraction
+        return tr(self.expected_value, n=value)
+
     # -- findings ---------------------------------------------------------------------
     def _finding(self, location: str, kind: str, roles: tuple) -> Finding | None:
         """A root finding of this block (or of its kind: the block function) at one of ``roles``."""
@@ -138,7 +143,7 @@ class Drawer:
         elif not layer.ok:
             f = self._related(loc, kind, role)
             if f is not None and f.expected is not None:
-                lines.append(self._(self.expected_value, n=f.expected))
+                lines.append(self._expected(f.expected))
         if not layer.ok:
             lines[0] = "✗ " + lines[0]
         title = f"{layer.location}: " + ", ".join(lines)
@@ -149,7 +154,7 @@ class Drawer:
         lines = ["✗ " + self._("missing"), self.column_title(role)]
         f = self._related(loc, kind, role)
         if f is not None and f.expected is not None and str(f.expected) != role:
-            lines.append(self._(self.expected_value, n=f.expected))
+            lines.append(self._expected(f.expected))
         return Box(x, y, _W, _H, [fit(s, 20) for s in lines], "missing", bad=True,
                    title=f"{loc}: " + ", ".join(lines))
 
@@ -249,7 +254,7 @@ class Drawer:
                 label += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
             bad = merge_bad is not None and (step is not None or merge_bad.code != "activation" or not spec.after_merge)
             if bad and step is not None and merge_bad.code == "activation" and merge_bad.expected is not None:
-                label = self._(self.expected_value, n=merge_bad.expected)
+                label = self._expected(merge_bad.expected)
             if bad:
                 label = "✗ " + label
             box = Box(_PAD, y, width - 2 * _PAD, _IO_H, [label], "io", bad=bad,
@@ -277,7 +282,10 @@ class Drawer:
         ok = True
         for i, (role, row) in enumerate(order):
             x = _PAD + i * (_CHAIN_W + _GAP)
-            if row is None:
+            # a layer the student has not got keeps its row in the report (the reference's): drawn as missing
+            gone = row is not None and any(f.code == "layer_missing" and f.location in (row.location, f"{spec.kind}/{role}")
+                                           for f in self.at_layers)
+            if row is None or gone:
                 box = self._missing_box(role, prefix, spec.kind, x, _PAD)
             else:
                 box = self._row_box(row, role, prefix, spec, x)
@@ -312,7 +320,7 @@ class Drawer:
         f = next((f for f in self.at_layers if f.location in (row.location, f"{spec.kind}/{role}")), None)
         bad = f is not None  # not its shape: an earlier fault changes every later shape
         if f is not None and f.expected is not None:
-            lines.append(self._(self.expected_value, n=f.expected))
+            lines.append(self._expected(f.expected))
         if bad:
             lines[0] = "✗ " + lines[0]
         return Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], kind, bad=bad,

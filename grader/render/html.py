@@ -869,7 +869,7 @@ class _Builder:
             # a network graded against a solution file: the header names the file, not "the assignment"
             "reference_file": self.arch.reference_file if self.arch else "",
             "named": bool(r.assignment) and self.arch is not None and r.assignment == self.arch.title,
-            "as_expected": self._(self.arch.as_expected if self.arch else "as in the paper"),
+            "as_expected": self._(self.arch.as_expected) if self.arch else self._("as in the paper"),
             "blocks_title": self._(self.arch.blocks_title) if self.arch else self._("The inception blocks"),
             "blocks_legend": self._(self.arch.blocks_legend) if self.arch else "",
             "table1_notes": table1_notes,
