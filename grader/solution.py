@@ -250,56 +250,17 @@ class SolutionArchitecture(Architecture):
         return [loc for loc in locations if loc in want]
 
     def _segment_locs(self) -> dict:
-        """Each run's locations: its layers, and the pools after it up to the next run (VGG's block3_pool)."""
         if "segments" not in self._drawing_cache:
-            from .align import structure
+            from .solution_drawing import segment_locations
 
-            spine = structure(self.graph, self.merge_ops).spine if self._units else []
-            pos = {n.id: i for i, n in enumerate(spine)}
-            out = {}
-            for loc, ids in self._units:
-                last = max(pos[i] for i in ids)
-                more = []
-                for n in spine[last + 1:]:
-                    if self._stage.get(n.id) != "layout":
-                        break
-                    more.append(n.id)
-                out[loc] = [self._loc[i] for i in sorted([*ids, *more], key=pos.get)]
-            self._drawing_cache["segments"] = out
+            self._drawing_cache["segments"] = segment_locations(self)
         return self._drawing_cache["segments"]
 
     def _drawn(self):
-        """(block location -> BlockDrawing, the drawings by kind), read off the solution's blocks:
-        each branch a path of its roles (an empty branch of an addition: the identity shortcut), the
-        merge as the solution merges, what follows the merge, the convolutions it normalizes."""
-        if "blocks" in self._drawing_cache:
-            return self._drawing_cache["blocks"]
-        from .arch import BlockDrawing, PathDrawing
+        if "blocks" not in self._drawing_cache:
+            from .solution_drawing import block_drawings
 
-        at, kinds = {}, {}
-        if self.graph is not None and self._kind:
-            from .align import structure
-            from .diagnose.naming import Naming
-
-            N = Naming(self, structure(self.graph, self.merge_ops))
-            for b in N.R.blocks:
-                kind, add = N.kind(b), b.concat.op == "add"
-                roles = N.roles(b)
-                longest = max(range(len(roles)), key=lambda i: len(roles[i]))
-                paths = tuple(PathDrawing(("identity shortcut" if add else "the input") if not br else
-                                          ("main path" if i == longest else "projection shortcut") if add else "",
-                                          tuple(r for r, _ in br)) for i, br in enumerate(roles))
-                after = tuple(("relu" if t.a("fn") in (None, "relu") else str(t.a("fn"))) if t.op == "act" else t.op
-                              for t in b.tail)
-                folded = tuple(r for br in roles for r, n in br if n.op == "conv" and n.a("post_norm"))
-                d = BlockDrawing(kind, kind.replace("_", " "), paths, "add" if add else "concat", after, folded,
-                                 (N.merge_role(b), *(N.role(t, b) for t in b.tail)))
-                at[N.bloc(b)] = d
-                kinds.setdefault(kind, d)
-        for loc, locs in self._segment_locs().items():
-            roles = tuple(x[len(loc) + 1:] if x.startswith(loc) and x[len(loc):][:1] in ("_", "/") else x for x in locs)
-            kinds[loc] = BlockDrawing(loc, "convolution block", (PathDrawing("", roles),), None)
-        self._drawing_cache["blocks"] = (at, tuple(kinds.values()))
+            self._drawing_cache["blocks"] = block_drawings(self, self._segment_locs())
         return self._drawing_cache["blocks"]
 
     # -- reading the solution's graph --------------------------------------------------------

@@ -287,6 +287,7 @@ class Drawer:
                                            for f in self.at_layers)
             if row is None or gone:
                 box = self._missing_box(role, prefix, spec.kind, x, _PAD)
+                box.lines = [fit(s, 18) for s in box.lines]  # a chain's boxes are narrower
             else:
                 box = self._row_box(row, role, prefix, spec, x)
             box.w = _CHAIN_W
