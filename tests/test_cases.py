@@ -256,7 +256,10 @@ DRAWN = (("googlenet", "correct_functional.py", "default"), ("googlenet", "fails
          ("resnet50", "correct_resnet50_functional.py", "resnet50"),
          ("resnet50", "fails_resnet50_relu_before_add.py", "resnet50"),
          ("densenet121", "correct_densenet121_functional.py", "densenet121"),
-         ("densenet121", "fails_densenet121_no_bottleneck.py", "densenet121"))
+         ("densenet121", "fails_densenet121_no_bottleneck.py", "densenet121"),
+         # networks graded against a solution file: a plain chain's runs, a small residual network
+         ("vgg16", "fails_vgg16_filters_block3.py", "solution:vgg16"),
+         ("resnet_cifar", "correct_resnet_cifar_helper.py", "solution:resnet_cifar"))
 # written into a copy of the page (the report itself has no script): what overflows, measured by the browser
 MEASURE = """<script>
 const wraps = [...document.querySelectorAll('.svg-wrap')];
