@@ -312,6 +312,9 @@ class Drawer:
             lines = [" ".join(t for t in (self._("conv"), kernel_text(cfg.get("kernel"))) if t)]
             if cfg.get("filters") is not None:
                 lines.append(self._("%(n)s filters", n=cfg["filters"]))
+            if cfg.get("activation"):  # folded into the convolution (VGG's); a transition's has none
+                act = _activation(cfg["activation"])
+                lines[-1:] = [f"{lines[-1]} · {act}"] if len(lines) > 1 else [lines[-1], act]
         elif "Normalization" in (row.type or ""):
             kind, lines = "norm", [self._("BatchNorm")]
         elif row.type == "Activation" or role == "relu":
