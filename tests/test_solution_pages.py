@@ -111,7 +111,7 @@ def test_vgg16_correct_page(tmp_path):
     for (loc, kind, badge, words, boxes, bad), convs, n in zip(blocks, (2, 2, 3, 3, 3), filters):
         assert kind == "convolution block" and "as in the solution" in badge and not bad, (loc, badge, bad)
         # its convolutions in a row, then the pool that closes it
-        assert boxes == [f"conv 3×3 {n} filters · ReLU"] * convs + ["max pool 2×2/2"], (loc, boxes)
+        assert boxes == [f"conv 3×3 {n} filters ReLU"] * convs + ["max pool 2×2/2"], (loc, boxes)
         assert f"{loc}_pool: max pool 2×2/2" in words, words
 
 
@@ -123,7 +123,7 @@ def test_vgg16_fault_marks_its_layer_in_its_block(tmp_path):
     for loc, (badge, bad) in blocks.items():
         if loc == "block3":
             assert "differs" in badge and len(bad) == 1, (badge, bad)
-            assert bad == ["✗ conv 3×3 128 filters · ReLU solution: 256"], bad
+            assert bad == ["✗ conv 3×3 128 filters ReLU solution: 256"], bad
         else:
             assert "as in the solution" in badge and not bad, (loc, badge, bad)
 

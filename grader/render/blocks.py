@@ -313,8 +313,7 @@ class Drawer:
             if cfg.get("filters") is not None:
                 lines.append(self._("%(n)s filters", n=cfg["filters"]))
             if cfg.get("activation"):  # folded into the convolution (VGG's); a transition's has none
-                act = _activation(cfg["activation"])
-                lines[-1:] = [f"{lines[-1]} · {act}"] if len(lines) > 1 else [lines[-1], act]
+                lines.append(_activation(cfg["activation"]))  # a line of its own: a chain's boxes are narrow
         elif "Normalization" in (row.type or ""):
             kind, lines = "norm", [self._("BatchNorm")]
         elif row.type == "Activation" or role == "relu":
