@@ -282,10 +282,15 @@ class Drawer:
         ok = True
         for i, (role, row) in enumerate(order):
             x = _PAD + i * (_CHAIN_W + _GAP)
-            # a layer the student has not got keeps its row in the report (the reference's): drawn as missing
-            gone = row is not None and any(f.code == "layer_missing" and f.location in (row.location, f"{spec.kind}/{role}")
-                                           for f in self.at_layers)
-            if row is None or gone:
+            # a layer the student has not got keeps its row in the report (the reference's): drawn as missing,
+            # named by what the reference has there ("1x1 convolution")
+            gone = None if row is None else next((f for f in self.at_layers if f.code == "layer_missing" and f.location
+                                                  in (row.location, f"{spec.kind}/{role}")), None)
+            if gone is not None:
+                lines = ["✗ " + self._("missing"), str(gone.expected if gone.expected is not None else role)]
+                box = Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], "missing", bad=True,
+                          title=f"{row.location}: " + ", ".join(lines))
+            elif row is None:
                 box = self._missing_box(role, prefix, spec.kind, x, _PAD)
                 box.lines = [fit(s, 18) for s in box.lines]  # a chain's boxes are narrower
             else:
