@@ -130,6 +130,11 @@ class Architecture:
     blocks_title: str = "The blocks"
     blocks_legend: str = ("Each block: the previous layer feeds its branches, whose outputs are merged (concatenated "
                           "or added). Boxes with a dashed red outline and ✗ differ from the paper.")
+    #: what the report calls the reference (msgids): a block drawn as it should be, the value a box should have
+    as_expected: str = "as in the paper"
+    expected_value: str = "paper: %(n)s"
+    #: the file the reference is read from, named in the report's header ("" for a paper's architecture)
+    reference_file: str = ""
 
     # -- the reference ---------------------------------------------------------------
     def reference_script(self, assignment) -> str:
@@ -221,6 +226,10 @@ class Architecture:
         """(prefix, kind) of each chain of layers the report draws apart (a transition),
         found in the report's layer locations; none by default."""
         return []
+
+    def segment_layers(self, prefix: str, locations: list) -> list:
+        """The report's layer locations (of ``locations``) a drawn segment has: its ``<prefix>_<role>`` layers."""
+        return [loc for loc in locations if loc.startswith(prefix + "_")]
 
     # -- block functions ------------------------------------------------------------
     probes: tuple = ()

@@ -163,6 +163,7 @@ class SolutionArchitecture(ProbeReading, Architecture):
         self._role_cols: dict = {}  # block kind -> {role: column} in its first block
         self.probes = ()  # the [functions] probed (bind, from the solution's own probes)
         self._expect = {}  # block kind -> {role: filters} of the solution's function called alone
+        self._drawing_cache: dict = {}  # the report's drawings of its blocks, read off the graph once
         if graph is not None:
             self._derive(graph)
 
@@ -211,9 +212,6 @@ class SolutionArchitecture(ProbeReading, Architecture):
 
         return [self.reword(v) for k, v in vars(messages).items() if k.startswith("M_") and isinstance(v, str)]
 
-    #: the legend of the report's block drawings, said of the solution
-    blocks_legend = Architecture.blocks_legend.replace("the paper", "the solution")
-
     def aux_name(self, k: int) -> str:
         return self._aux[k] if k < len(self._aux) else f"aux{k + 1}"
 
@@ -229,6 +227,58 @@ class SolutionArchitecture(ProbeReading, Architecture):
 
     def table(self, assignment=None):
         return solution_table(self)
+
+    # -- how the report draws the solution's blocks ------------------------------------------
+    # what the report calls the reference, as the messages do (``reword``)
+    as_expected = "as in the solution"
+    expected_value = "solution: %(n)s"
+
+    @property
+    def reference_file(self) -> str:
+        return Path(self.path).name if self.path else ""
+
+    @property
+    def blocks_legend(self) -> str:
+        if self._units:
+            return ("Each block: its convolutions in order, up to the pool that closes it, as the solution builds "
+                    "them. Boxes with a dashed red outline and ✗ differ from the solution.")
+        return ("Each block: the previous layer feeds its branches, whose outputs are merged (added or "
+                "concatenated), as the solution builds it. Boxes with a dashed red outline and ✗ differ from "
+                "the solution.")
+
+    @property
+    def drawings(self) -> tuple:
+        """A drawing per block kind of the solution (its first block's), and per run of a plain chain."""
+        return self._drawn()[1]
+
+    def drawing(self, block):
+        """The drawing of the solution's own block at the report block's location (its roles are
+        that block's), else of the kind a block function graded alone is, else of the first kind."""
+        at, kinds = self._drawn()
+        by = {d.kind: d for d in kinds}
+        return at.get(block.location) or by.get(block.location) or (kinds[0] if kinds else None)
+
+    def drawn_segments(self, locations: list) -> list:
+        """A plain chain's blocks (``block3``), each drawn as a chain of its layers, when the report has layers."""
+        return [(loc, loc) for loc, _ in self._units] if locations else []
+
+    def segment_layers(self, prefix: str, locations: list) -> list:
+        want = set(self._segment_locs().get(prefix, ()))
+        return [loc for loc in locations if loc in want]
+
+    def _segment_locs(self) -> dict:
+        if "segments" not in self._drawing_cache:
+            from .solution_drawing import segment_locations
+
+            self._drawing_cache["segments"] = segment_locations(self)
+        return self._drawing_cache["segments"]
+
+    def _drawn(self):
+        if "blocks" not in self._drawing_cache:
+            from .solution_drawing import block_drawings
+
+            self._drawing_cache["blocks"] = block_drawings(self, self._segment_locs())
+        return self._drawing_cache["blocks"]
 
     # -- reading the solution's graph --------------------------------------------------------
     def _derive(self, g):

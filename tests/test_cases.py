@@ -198,6 +198,13 @@ def test_case(path, name, file, use_sandbox):
     assert_page_says(report, doc, body, A)
 
 
+def _prose(el) -> str:
+    """The text of an element, without what is shown as it came (``pre``: code, captured output)."""
+    if el.tag == "pre" or not isinstance(el.tag, str):  # or a comment
+        return el.tail or ""
+    return (el.text or "") + "".join(_prose(c) for c in el) + (el.tail or "")
+
+
 def assert_page_says(report, doc, body: str, A) -> None:
     """What the page says of the blocks: the header names the architecture; a correct
     submission (no error) has nothing marked as differing; a residual block is drawn with
@@ -217,9 +224,18 @@ def assert_page_says(report, doc, body: str, A) -> None:
         assert not [g for g in section.iter() if "bad" in (g.get("class") or "").split()]
         if arch.name == "densenet121" and report.model.blocks:  # BN-ReLU before each convolution
             assert "BatchNorm" in said and "ReLU" in said
+    if arch.reference_file:  # graded against a solution file: the page speaks of the solution, and draws its blocks
+        page = " ".join(_prose(doc.find(".//body")).split())  # not the student's code or output, which may say anything
+        assert "paper" not in page and "Table 1" not in page, page[:3000]
+        assert report.status != "graded" or "No block was built" not in said, said[:3000]
+    drawn = {f"block-{i}": b for i, b in enumerate(report.model.blocks)} | {"probe": report.model.probe}
     for article in section.iter("article"):
         if article.get("id", "").startswith("block-") or article.get("id") == "probe":
             words = " ".join(texts(article).split())
+            if arch.reference_file:  # the merge as the solution merges: an addition, or a concatenation
+                merge = arch.drawing(drawn[article.get("id")]).merge
+                assert (" add " in f" {words} " and "concatenate" not in words if merge == "add"
+                        else "concatenate" in words and " add " not in f" {words} "), words
             if arch.name == "resnet50":
                 assert " add " in f" {words} " and "ReLU" in words and "concatenate" not in words, words
             elif arch.name == "densenet121":
@@ -250,7 +266,10 @@ DRAWN = (("googlenet", "correct_functional.py", "default"), ("googlenet", "fails
          ("resnet50", "correct_resnet50_functional.py", "resnet50"),
          ("resnet50", "fails_resnet50_relu_before_add.py", "resnet50"),
          ("densenet121", "correct_densenet121_functional.py", "densenet121"),
-         ("densenet121", "fails_densenet121_no_bottleneck.py", "densenet121"))
+         ("densenet121", "fails_densenet121_no_bottleneck.py", "densenet121"),
+         # networks graded against a solution file: a plain chain's runs, a small residual network
+         ("vgg16", "fails_vgg16_filters_block3.py", "solution:vgg16"),
+         ("resnet_cifar", "correct_resnet_cifar_helper.py", "solution:resnet_cifar"))
 # written into a copy of the page (the report itself has no script): what overflows, measured by the browser
 MEASURE = """<script>
 const wraps = [...document.querySelectorAll('.svg-wrap')];

@@ -63,6 +63,14 @@ def role_of(location: str, block_location: str) -> str:
     return location.rsplit("/", 1)[-1]
 
 
+def segment_role(location: str, prefix: str) -> str:
+    """What a layer's location adds to its segment's (``pool2_conv`` -> ``conv``); a layer named
+    apart (a plain chain's ``pool3`` after ``block3``) is its whole location."""
+    if location.startswith(prefix) and location[len(prefix):][:1] in ("_", "/") and len(location) > len(prefix) + 1:
+        return location[len(prefix) + 1:]
+    return location
+
+
 def _activation(name: str | None) -> str | None:
     return {"relu": "ReLU"}.get(name, name) if name else None
 
@@ -74,14 +82,21 @@ def _number(role: str) -> str:
 class Drawer:
     """Draws a block, the probe of a block function, or a chain (a transition)."""
 
-    def __init__(self, gettext: Callable[..., str], findings: list[Finding], column_title: Callable[[str], str]):
+    def __init__(self, gettext: Callable[..., str], findings: list[Finding], column_title: Callable[[str], str],
+                 expected_value: str = "paper: %(n)s"):
         self._ = gettext
+        self.expected_value = expected_value  # how a box says the value it should have (a msgid): the paper's, a solution's
         self.roots = [f for f in findings if f.caused_by is None and f.severity in ("error", "warning")]
         # a chain's layers show a fault repeated where an earlier one is its root (every transition's max
         # pool), but not the shapes an earlier fault changed
         self.at_layers = [f for f in findings if f.severity in ("error", "warning")
                           and f.code not in ("output_shape", "params")]
         self.column_title = column_title
+
+    def _expected(self, value) -> str:
+        """A box's "paper: 256" (or the solution's), translated."""
+        tr = self._  # a msgid of the architecture's, not a literal for the catalog's extraction
+        return tr(self.expected_value, n=value)
 
     # -- findings ---------------------------------------------------------------------
     def _finding(self, location: str, kind: str, roles: tuple) -> Finding | None:
@@ -128,7 +143,7 @@ class Drawer:
         elif not layer.ok:
             f = self._related(loc, kind, role)
             if f is not None and f.expected is not None:
-                lines.append(self._("paper: %(n)s", n=f.expected))
+                lines.append(self._expected(f.expected))
         if not layer.ok:
             lines[0] = "✗ " + lines[0]
         title = f"{layer.location}: " + ", ".join(lines)
@@ -139,7 +154,7 @@ class Drawer:
         lines = ["✗ " + self._("missing"), self.column_title(role)]
         f = self._related(loc, kind, role)
         if f is not None and f.expected is not None and str(f.expected) != role:
-            lines.append(self._("paper: %(n)s", n=f.expected))
+            lines.append(self._expected(f.expected))
         return Box(x, y, _W, _H, [fit(s, 20) for s in lines], "missing", bad=True,
                    title=f"{loc}: " + ", ".join(lines))
 
@@ -234,12 +249,12 @@ class Drawer:
             text += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
         y = merge_y
         for step in (None, *spec.after_merge):
-            label = text if step is None else self._("ReLU")
+            label = text if step is None else self._("ReLU") if step == "relu" else self._(step)
             if step is not None and b.output_shape is not None:
                 label += " → " + "×".join("?" if v is None else str(v) for v in b.output_shape[1:])
             bad = merge_bad is not None and (step is not None or merge_bad.code != "activation" or not spec.after_merge)
             if bad and step is not None and merge_bad.code == "activation" and merge_bad.expected is not None:
-                label = self._("paper: %(n)s", n=merge_bad.expected)
+                label = self._expected(merge_bad.expected)
             if bad:
                 label = "✗ " + label
             box = Box(_PAD, y, width - 2 * _PAD, _IO_H, [label], "io", bad=bad,
@@ -258,7 +273,7 @@ class Drawer:
         """The layers ``<prefix>_<role>`` in a row, left to right, each marked where the
         diagnosis found it different (a finding at it, or its shape or parameters)."""
         roles = spec.paths[0].roles if spec.paths else ()
-        by_role = {r.location[len(prefix) + 1:]: r for r in rows}
+        by_role = {segment_role(r.location, prefix): r for r in rows}
         order = [(role, by_role.get(role)) for role in roles] + [
             (role, r) for role, r in by_role.items() if role not in roles]
         n = len(order)
@@ -267,8 +282,17 @@ class Drawer:
         ok = True
         for i, (role, row) in enumerate(order):
             x = _PAD + i * (_CHAIN_W + _GAP)
-            if row is None:
+            # a layer the student has not got keeps its row in the report (the reference's): drawn as missing,
+            # named by what the reference has there ("1x1 convolution")
+            gone = None if row is None else next((f for f in self.at_layers if f.code == "layer_missing" and f.location
+                                                  in (row.location, f"{spec.kind}/{role}")), None)
+            if gone is not None:
+                lines = ["✗ " + self._("missing"), str(gone.expected if gone.expected is not None else role)]
+                box = Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], "missing", bad=True,
+                          title=f"{row.location}: " + ", ".join(lines))
+            elif row is None:
                 box = self._missing_box(role, prefix, spec.kind, x, _PAD)
+                box.lines = [fit(s, 18) for s in box.lines]  # a chain's boxes are narrower
             else:
                 box = self._row_box(row, role, prefix, spec, x)
             box.w = _CHAIN_W
@@ -293,6 +317,8 @@ class Drawer:
             lines = [" ".join(t for t in (self._("conv"), kernel_text(cfg.get("kernel"))) if t)]
             if cfg.get("filters") is not None:
                 lines.append(self._("%(n)s filters", n=cfg["filters"]))
+            if cfg.get("activation"):  # folded into the convolution (VGG's); a transition's has none
+                lines.append(_activation(cfg["activation"]))  # a line of its own: a chain's boxes are narrow
         elif "Normalization" in (row.type or ""):
             kind, lines = "norm", [self._("BatchNorm")]
         elif row.type == "Activation" or role == "relu":
@@ -302,7 +328,7 @@ class Drawer:
         f = next((f for f in self.at_layers if f.location in (row.location, f"{spec.kind}/{role}")), None)
         bad = f is not None  # not its shape: an earlier fault changes every later shape
         if f is not None and f.expected is not None:
-            lines.append(self._("paper: %(n)s", n=f.expected))
+            lines.append(self._expected(f.expected))
         if bad:
             lines[0] = "✗ " + lines[0]
         return Box(x, _PAD, _CHAIN_W, _H, [fit(s, 18) for s in lines], kind, bad=bad,

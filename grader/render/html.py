@@ -354,7 +354,8 @@ class _Builder:
             self.arch = None
         self.generic = self.arch is None or self.arch.name == "googlenet" or not self.arch.drawings
         self.drawer = Drawer(self._, report.findings,
-                             lambda c: self.arch.column_title(c) if self.arch else c)
+                             lambda c: self.arch.column_title(c) if self.arch else c,
+                             self.arch.expected_value if self.arch else "paper: %(n)s")
 
     def _(self, msgid: str, **kw) -> str:
         text = self.t.gettext(msgid)
@@ -747,11 +748,13 @@ class _Builder:
             for loc in {r.location, r.location.rsplit("_", 1)[0]}:
                 first.setdefault(loc, k)
         items = [(first.get(b["location"], first.get(b["location"] + "_" + "0_bn", len(layers))), 0, b) for b in blocks]
+        at = {r.location: k for k, r in enumerate(layers)}
         for j, (prefix, kind) in enumerate(segments):
-            rows = [r for r in layers if r.location.startswith(prefix + "_")]
+            want = set(self.arch.segment_layers(prefix, [r.location for r in layers]))
+            rows = [r for r in layers if r.location in want]
             diagram, ok = self.drawer.chain(prefix, by[kind], rows)
             last = rows[-1] if rows else None
-            items.append((first.get(prefix, len(layers)), 1, {
+            items.append((first.get(prefix, at[rows[0].location] if rows else len(layers)), 1, {
                 "id": f"segment-{j}", "b": None, "ok": ok, "diffs": [], "diagram": diagram, "location": prefix,
                 "kind": self._(by[kind].title),
                 "output": _hwc(last.output_shape) if last is not None and last.output_shape is not None else "—"}))
@@ -863,6 +866,10 @@ class _Builder:
             "table1": table1_rows if r.architecture == "googlenet" else [],
             "googlenet": r.architecture == "googlenet",
             "arch_title": self.arch.title if self.arch else "GoogLeNet (Inception v1)",
+            # a network graded against a solution file: the header names the file, not "the assignment"
+            "reference_file": self.arch.reference_file if self.arch else "",
+            "named": bool(r.assignment) and self.arch is not None and r.assignment == self.arch.title,
+            "as_expected": self._(self.arch.as_expected) if self.arch else self._("as in the paper"),
             "blocks_title": self._(self.arch.blocks_title) if self.arch else self._("The inception blocks"),
             "blocks_legend": self._(self.arch.blocks_legend) if self.arch else "",
             "table1_notes": table1_notes,
