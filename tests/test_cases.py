@@ -216,12 +216,16 @@ def assert_page_says(report, doc, body: str, A) -> None:
     assert arch.title in "".join(kicker.itertext()), "".join(kicker.itertext())
     section = doc.find(".//section[@id='blocks']")
     said = " ".join(texts(section).split())
-    # the block drawings: a submission with neither an error nor a warning has nothing
-    # marked there (the layer table compares literally, and marks an accepted
-    # substitution's other parameter count)
+    # the block drawings and the layer table: a submission with neither an error nor a
+    # warning has nothing marked there (an accepted substitution's other parameter count,
+    # a bias left out, is no difference)
     if not any(f.severity in ("error", "warning") for f in report.findings):
         assert "differs" not in said and "branch missing" not in said, said[:3000]
         assert not [g for g in section.iter() if "bad" in (g.get("class") or "").split()]
+        table = doc.find(".//section[@id='layers']")
+        if table is not None:
+            marked = [" ".join(texts(tr).split()) for tr in table.iter("tr") if "row-bad" in (tr.get("class") or "")]
+            assert not marked and "↳" not in texts(table), marked[:5]
         if arch.name == "densenet121" and report.model.blocks:  # BN-ReLU before each convolution
             assert "BatchNorm" in said and "ReLU" in said
     if arch.reference_file:  # graded against a solution file: the page speaks of the solution, and draws its blocks

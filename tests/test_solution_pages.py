@@ -52,12 +52,24 @@ def blocks_of(doc) -> list:
     out = []
     for art in doc.find(".//section[@id='blocks']").iter("article"):
         h = art.find("h3")
+        if h.get("id") == "probe-h":  # the student's block function called alone: probe_of
+            continue
         span = {(el.get("class") or "").split()[0]: _words(el) for el in h.findall("span")}
         gs = [g for g in art.iter() if local(g.tag) == "g" and "box" in (g.get("class") or "").split()]
         boxes = [_box_text(g) for g in gs]
         bad = [_box_text(g) for g in gs if "bad" in g.get("class").split()]
         out.append((_words(h.find("code")), span.get("kind", ""), span.get("badge", ""), _words(art), boxes, bad))
     return out
+
+
+def probe_of(doc):
+    """(heading, the boxes' texts, the marked boxes' texts) of the student's block function called alone."""
+    for art in doc.find(".//section[@id='blocks']").iter("article"):
+        h = art.find("h3")
+        if h.get("id") == "probe-h":
+            gs = [g for g in art.iter() if local(g.tag) == "g" and "box" in (g.get("class") or "").split()]
+            return (_words(h), [_box_text(g) for g in gs], [_box_text(g) for g in gs if "bad" in g.get("class").split()])
+    return None
 
 
 def assert_speaks_of_the_solution(doc):
@@ -84,6 +96,12 @@ def test_resnet_cifar_correct_page(tmp_path):
             assert "identity shortcut" in words and "conv 1×1" not in words, words
         else:
             assert "identity shortcut" not in words and "conv 1×1" in words, words
+    # [functions]: its res_block(x, filters, downsample=False) called alone, with its filters alone
+    heading, boxes, bad = probe_of(doc)
+    assert heading == "Your block function, called alone (identity block) ✓ as expected" and not bad, heading
+    assert [b for b in boxes if b.startswith("conv")] == [
+        "conv 3×3 11 filters BN · ReLU ← filters", "conv 3×3 11 filters BN · no activation ← filters"], boxes
+    assert "identity shortcut" in boxes and "add" in boxes, boxes
 
 
 def test_resnet_cifar_fault_after_the_addition_marks_the_merge(tmp_path):
@@ -148,6 +166,11 @@ def test_googlenet_lite_pages(tmp_path):
         assert "concatenate →" in words and " add " not in f" {words} " and "max pool 3×3" in words, words
         # four branches side by side: 1x1, reduce and 3x3, reduce and 5x5, pool and 1x1
         assert sum(b.startswith("conv ") for b in boxes) == 6 and sum(b.startswith("max pool") for b in boxes) == 1, boxes
+    heading, boxes, bad = probe_of(doc)
+    assert heading == "Your block function, called alone (concat block) ✓ as expected" and not bad, heading
+    report, doc = graded(tmp_path, "fails_glite_argument_misuse.py", "googlenet_lite")
+    heading, boxes, bad = probe_of(doc)  # the 5x5 that takes f3's count: marked in the function called alone
+    assert "✗ differs" in heading and len(bad) == 1 and "← f3" in bad[0], (heading, bad)
     report, doc = graded(tmp_path, "fails_glite_filters_block3.py", "googlenet_lite")
     assert_speaks_of_the_solution(doc)
     marked = {loc: bad for loc, _, _, _, _, bad in blocks_of(doc) if bad}
