@@ -61,7 +61,7 @@ def probe_arguments(call: dict, adds: bool = False):
         return None
     if not (isinstance(shape, list) and len(shape) == 4 and all(isinstance(x, int) and x > 0 for x in shape[1:])):
         return None
-    values = iter(PROBE_VALUES)
+    values = iter(PROBE_VALUES + tuple(range(PROBE_VALUES[-1] + 2, 2000, 2)))  # odd ones, past the primes
     args, pattern, channels = [], [], None
     c = shape[3]
     for a in raw:
@@ -145,8 +145,10 @@ def read_probes(arch, results: list, specs: list, functions: dict) -> tuple:
     from .arch import ProbeSpec
     from .graph import build
 
-    probes, expect, found = [], {}, set()
+    probes, expect, found, errors = [], {}, set(), {}
     for spec, res in zip(specs, results):
+        if isinstance(res, dict) and res.get("error"):
+            errors.setdefault(spec["function"], res["error"])
         if not isinstance(res, dict) or res.get("error") or "nodes" not in res:
             continue
         pb = structure(build(res), arch.merge_ops).blocks
@@ -168,6 +170,11 @@ def read_probes(arch, results: list, specs: list, functions: dict) -> tuple:
     missing = [fn for fn in functions if fn not in found]
     if missing:
         fn = missing[0]
+        if fn in errors:
+            e = errors[fn]
+            raise ProbeError(f"[functions] {fn}: called alone with a distinct filter count for each argument, the "
+                             f"solution's {fn} raised {e.get('type', 'an error')}: {str(e.get('message', ''))[:300]} "
+                             "(a count that must equal another, or the input's, cannot be probed)")
         raise ProbeError(f"[functions] {fn}: called alone with the arguments the solution passes it, the solution's "
                          f"{fn} builds no block of the network (no merge of branches: a Concatenate or Add); "
                          "only block functions can be probed")
