@@ -171,6 +171,9 @@ def test_googlenet_lite_pages(tmp_path):
     report, doc = graded(tmp_path, "fails_glite_argument_misuse.py", "googlenet_lite")
     heading, boxes, bad = probe_of(doc)  # the 5x5 that takes f3's count: marked in the function called alone
     assert "✗ differs" in heading and len(bad) == 1 and "← f3" in bad[0], (heading, bad)
+    # each block's 5x5 marked with the count the solution has there (not the argument's name)
+    marked = {loc: bad for loc, _, _, _, _, bad in blocks_of(doc) if bad}
+    assert marked["stage1/block1"] == ["✗ conv 5×5 64 filters BN · ReLU solution: 16"], marked
     report, doc = graded(tmp_path, "fails_glite_filters_block3.py", "googlenet_lite")
     assert_speaks_of_the_solution(doc)
     marked = {loc: bad for loc, _, _, _, _, bad in blocks_of(doc) if bad}

@@ -105,13 +105,16 @@ class Drawer:
         return next((f for f in self.roots if f.location in wanted), None)
 
     def _related(self, location: str, kind: str, role: str) -> Finding | None:
-        """A finding at the role, or at a layer folded into it (``3_bn`` for ``3_conv``)."""
-        for f in self.roots:
-            for prefix in (location + "/", location + "_", kind + "/"):
-                if f.location.startswith(prefix):
-                    r = f.location[len(prefix):]
-                    if r == role or ("_" in r and _number(r) == _number(role) and r.endswith("_bn")):
-                        return f
+        """A finding at the role, or at a layer folded into it (``3_bn`` for ``3_conv``): the
+        block's own first (its value is this block's: 16 filters, where the block function's
+        root says the argument, ``f5``), else the root of the block function."""
+        for prefixes, found in (((location + "/", location + "_"), self.at_layers), ((kind + "/",), self.roots)):
+            for f in found:
+                for prefix in prefixes:
+                    if f.location.startswith(prefix):
+                        r = f.location[len(prefix):]
+                        if r == role or ("_" in r and _number(r) == _number(role) and r.endswith("_bn")):
+                            return f
         return None
 
     # -- boxes -------------------------------------------------------------------------
