@@ -414,7 +414,10 @@ class SolutionArchitecture(ProbeReading, Architecture):
         for (op, branches), members in sigs.items():
             locs = [_prefix([self._loc[n.id] for n in b.nodes()]) for b in members]
             common = _prefix(locs) if len(locs) > 1 else ""
-            if not (common and common.isidentifier() and common not in self._kinds):
+            # a name the solution gave its blocks (inception_3a, inception_3b: inception), never
+            # one the grader generated (the stage1 of stage1/block1, stage1/block2)
+            named = all(sum(1 for n in b.nodes() if own(n)) >= 2 for b in members)
+            if not (named and common and common.isidentifier() and common not in self._kinds):
                 empty = any(s == "c0" for s in branches)
                 common = ("identity_block" if empty else "projection_block") if op == "add" else "concat_block"
                 if common in self._kinds:

@@ -37,6 +37,9 @@ FILTER_MIN = 8
 PROBE_VALUES = (11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107)
 #: the probes of one function (the trace carries at most 8)
 MAX_PATTERNS = 8
+#: a count that is a multiple of an argument up to this is read as computed from it (``4 * growth``);
+#: below the smallest probe value, so that no two arguments' multiples are equal
+MAX_FACTOR = 8
 #: the signature that passes the filter counts alone
 FILTERS_ONLY = "filters only"
 
@@ -87,11 +90,9 @@ def probe_arguments(call: dict, adds: bool = False):
     while args and isinstance(args[-1], str):
         args.pop()
         pattern.pop()
-    taken = {x for a in args for x in (a if isinstance(a, list) else [a]) if _is_filters(x)}
-    if not adds:
-        channels = None
-    if channels is None and c in taken:  # the input's count must not pass for an argument's
-        channels = next(x for x in range(FILTER_MIN, 4 * FILTER_MIN + len(taken) + 2) if x not in taken)
+    if not adds or channels is None and any(c % v == 0 and c // v <= MAX_FACTOR for v in PROBE_VALUES):
+        # a count of its own, that no argument (nor a multiple of one: ``4 * growth``) can pass for
+        channels = next(values)
     return args, [shape[1], shape[2], channels or c], json.dumps(pattern)
 
 
@@ -192,16 +193,14 @@ class ProbeReading:
         return dict(self._expect.get(probe.get("block_kind"), {}))
 
     def named_values(self, probe: dict) -> dict:
-        """value -> the argument it is (or a multiple of one: ``4 * growth``)."""
+        """value -> the argument it is, or the multiple of one it is (``4 * growth``): the
+        probe's values are distinct primes, so no multiple up to ``MAX_FACTOR`` is two arguments'."""
         args = {a: v for a, v in (probe.get("arguments") or {}).items()
                 if isinstance(v, int) and not isinstance(v, bool) and v >= FILTER_MIN}
-        out = {v: a for a, v in args.items()}
-        for want in self.probe_expectations(probe).values():
-            if isinstance(want, int) and want not in out:
-                for a, v in args.items():
-                    if want % v == 0 and 2 <= want // v <= 16:
-                        out[want] = f"{want // v} * {a}"
-                        break
+        out = {}
+        for k in range(MAX_FACTOR, 1, -1):
+            out.update({k * v: f"{k} * {a}" for a, v in args.items()})
+        out.update({v: a for a, v in args.items()})  # an argument itself, before any multiple
         return out
 
     def argument_of(self, role: str, probe: dict) -> str | None:

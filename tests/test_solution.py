@@ -192,3 +192,41 @@ def test_functions_the_solution_cannot_have_probed_are_refused_with_the_reason(t
     (tmp_path / "b.toml").write_text('[assignment]\nsolution = "vgg.py"\n[functions]\nconv_block = []\n')
     with pytest.raises(AssignmentError, match="builds no block"):
         load_assignment(tmp_path / "b.toml")
+
+
+DENSE_SOLUTION = '''import keras
+from keras import layers
+
+
+def dense_layer(x, growth):
+    y = layers.BatchNormalization()(x)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(4 * growth, 1, use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(growth, 3, padding="same", use_bias=False)(y)
+    return layers.Concatenate()([x, y])
+
+
+inp = keras.Input((32, 32, 3))
+x = layers.Conv2D(24, 3, padding="same", use_bias=False)(inp)
+for _ in range(3):
+    x = dense_layer(x, 12)
+x = layers.GlobalAveragePooling2D()(layers.ReLU()(layers.BatchNormalization()(x)))
+model = keras.Model(inp, layers.Dense(10, activation="softmax")(x))
+'''
+
+
+def test_a_count_the_solution_computes_from_an_argument_is_probed(tmp_path):
+    """A dense layer's bottleneck has 4 * growth filters: the probe names the multiple
+    (one stage of default-named blocks: the kind is no generated stage name)."""
+    (tmp_path / "solution.py").write_text(DENSE_SOLUTION)
+    (tmp_path / "a.toml").write_text('[assignment]\nsolution = "solution.py"\n[functions]\ndense_layer = []\n')
+    A = load_assignment(tmp_path / "a.toml")
+    assert A.arch.function_kinds == ("concat_block",)
+    (tmp_path / "student.py").write_text(DENSE_SOLUTION.replace("4 * growth", "2 * growth"))
+    r, _ = check.grade(tmp_path / "student.py", A)
+    roots = [(f.code, f.location, f.expected, f.actual) for f in r.findings if f.caused_by is None and f.severity == "error"]
+    assert roots == [("argument_misuse", "concat_block/b2/conv1", "4 * growth", "2 * growth")], roots
+    r, _ = check.grade(tmp_path / "solution.py", A)
+    assert r.score == r.max_score and not [f for f in r.findings if f.severity == "error"]
