@@ -71,7 +71,7 @@ GRADES_CSV = "grades.csv"
 INDEX_HTML = "index.html"
 COLLECT_CSV = "collect.csv"
 GRADESCOPE_DIR = "gradescope"
-KEY_FIELDS = ("sha256", "assignment_sha256", "grader_version", "commit")
+KEY_FIELDS = ("sha256", "assignment_sha256", "grader_version", "grader_build", "commit")
 #: The first columns of grades.csv; ``part_<name>`` columns follow ``status``.
 #: ``review``: why the instructor should look at a submission before its grade
 #: counts (``integrity``: layers no line of the submission constructs; empty otherwise)
@@ -190,11 +190,29 @@ def _lang(lang: str | None) -> str:
     return normalize_lang(lang)  # "ko-KR" is "ko": one language, one cache key
 
 
+_BUILD: list = []
+
+
+def grader_build() -> str:
+    """A digest of the grader's own files (code, templates, catalogs, references): a
+    grader changed under the same version (installed again from git) grades again
+    instead of reusing reports the old one wrote."""
+    if not _BUILD:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for f in sorted(root.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".mo"):
+                h.update(str(f.relative_to(root)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+        _BUILD.append(h.hexdigest()[:16])
+    return _BUILD[0]
+
+
 def _key(sha: str, assignment, commit: dict | None, lang: str = "en") -> dict:
     return {
         "sha256": sha,
         "assignment_sha256": assignment.sha256,
         "grader_version": __version__,
+        "grader_build": grader_build(),
         "commit": (commit or {}).get("commit") or None,
         "lang": lang,  # of report.html; not in KEY_FIELDS: the grade does not depend on it
     }

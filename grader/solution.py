@@ -490,9 +490,7 @@ def _cache_key(sha: str, A) -> str:
                  str(A.input_shape), str(A.num_classes), ",".join(A.objects), ",".join(A.builders),
                  json.dumps(A.builder_kwargs, sort_keys=True), json.dumps(A.functions, sort_keys=True)):
         h.update(part.encode() + b"\0")
-    for f in (HERE, Path(graph.__file__), Path(trace.CHILD), Path(solution_probes.__file__)):
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    for f in sorted(Path(trace.CHILD).parent.joinpath("_grader_child").glob("*.py")):
+    for f in (HERE, Path(graph.__file__), Path(solution_probes.__file__), *trace.child_files()):
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:32]
 

@@ -329,6 +329,9 @@ def test_rerun_reuses_everything_and_changes_are_noticed(full, tmp_path):
     key.unlink()
     try:
         assert [(e.id, e.reason) for e in batch.plan(d, out, A).todo] == [("fails_no_model", "incomplete")]
+        # and one a grader of the same version but other code wrote (installed again from git)
+        key.write_text(json.dumps({**json.loads(saved), "grader_build": "0" * 16}))
+        assert [e.id for e in batch.plan(d, out, A).todo] == ["fails_no_model"]
     finally:
         key.write_bytes(saved)
 
