@@ -158,8 +158,9 @@ def _branch_roots(ctx: Context, probe, kind, rb: Block, pb: Block, assign, rrole
                 if code == "filters":
                     want = d.arch.argument_of(role, probe)
                     got = val_to_arg.get(act)
-                    # the line is the block function's own (where it passes the count to a helper)
-                    line = sn.stack[-1] if sn.stack else None
+                    # where the count is written: a block function's own line (where it passes the
+                    # count to a helper), a Layer class's constructor line (its __init__ builds the layer)
+                    line = (sn.ctor or sn.source) if probe.get("kind") == "layer" else (sn.stack[-1] if sn.stack else None)
                     if want is None and got is None and role in expected_value:
                         # a count that is no argument's (an instructor's solution computes it): a wrong count
                         f = d.add("filters", "error", loc, M_FILTERS, {}, expected_value[role], act,

@@ -1,4 +1,5 @@
 # solution: googlenet_lite
+# line: argument_misuse concat_block/b3/conv2 22
 # expect: argument_misuse concat_block/b3/conv2
 # The course's signature, but the 5x5 branch takes its filters from f3, the
 # 3x3's argument (a copy-paste of the line above): every block's 5x5 is wrong

@@ -1,4 +1,5 @@
 # expect: argument_misuse inception/5x5_reduce
+# line: argument_misuse inception/5x5_reduce 20
 # params: 13014904
 """GoogLeNet written with model subclassing.
 

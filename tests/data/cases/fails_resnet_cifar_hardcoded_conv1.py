@@ -1,4 +1,5 @@
 # solution: resnet_cifar
+# line: argument_misuse identity_block/conv1 15
 # expect: argument_misuse identity_block/conv1
 # The course's basic_block signature; the first 3x3 was written for stage 2 and
 # keeps its 32 filters (the second 3x3 brings the count back, so the network
