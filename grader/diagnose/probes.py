@@ -17,7 +17,10 @@ from .rules import layer_desc, op_name
 def returned_count(ctx: Context, kind, returned, args, location, probe, source=None):
     """A block function that returns its new filter count must return the right one."""
     d = ctx.d
-    want = d.arch.expected_count(kind, args) if kind and args is not None else None
+    # a count is computed from numbers only (a solution's probe may pass flags and names too)
+    numbers = args is not None and all(isinstance(a, (int, float)) and not isinstance(a, bool) or isinstance(a, list)
+                                       for a in args)
+    want = d.arch.expected_count(kind, args) if kind and numbers else None
     if want is None:
         return
     got = next(iter(returned or []), None)
