@@ -242,6 +242,20 @@ def test_forged_trace_is_rejected():
         graph.build(g)
 
 
+def test_a_probes_call_arguments_are_numbers_tuples_flags_or_short_names():
+    """What a probe was called with comes back in the trace: a solution's probe passes a
+    stride, a flag or a name as the solution does; nothing else is believed."""
+    base = {"schema": "grader.trace/1", "status": "ok", "graph": None}
+    for args, ok in (([11, 13, [17, 19]], True), ([11, 2, True, None], True), ([11, "block_a"], True),
+                     ([{"x": 1}], False), (["x" * 500], False), ([[True]], False), (list(range(17)), False)):
+        doc = dict(base, probes=[{"arguments": {}, "returned": [], "call_args": args}])
+        if ok:
+            trace.validate(doc)
+        else:
+            with pytest.raises(trace.TraceInvalid, match="call_args"):
+                trace.validate(doc)
+
+
 # -- only the tracer's trace counts (issue 13) ------------------------------------------------
 
 
