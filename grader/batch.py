@@ -27,6 +27,7 @@ again grades only what is missing.  Nothing in this module prints.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -190,21 +191,17 @@ def _lang(lang: str | None) -> str:
     return normalize_lang(lang)  # "ko-KR" is "ko": one language, one cache key
 
 
-_BUILD: list = []
-
-
+@functools.cache
 def grader_build() -> str:
     """A digest of the grader's own files (code, templates, catalogs, references): a
     grader changed under the same version (installed again from git) grades again
     instead of reusing reports the old one wrote."""
-    if not _BUILD:
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parent
-        for f in sorted(root.rglob("*")):
-            if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".mo"):
-                h.update(str(f.relative_to(root)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
-        _BUILD.append(h.hexdigest()[:16])
-    return _BUILD[0]
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".mo"):
+            h.update(str(f.relative_to(root)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()[:16]
 
 
 def _key(sha: str, assignment, commit: dict | None, lang: str = "en") -> dict:

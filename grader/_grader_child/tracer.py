@@ -117,12 +117,23 @@ class Tracer:
                 self._student[filename] = False
                 return False
             try:
-                f = os.path.realpath(filename)
-                hit = f.startswith(self.root) and f != self.own_file and not f.startswith(self.own_dir)
+                hit = os.path.realpath(filename).startswith(self.root) and not self.is_own_file(filename)
             except Exception:
                 hit = False
             self._student[filename] = hit
         return hit
+
+    def is_own_file(self, filename: str) -> bool:
+        """Whether a code object's file is one of the tracer's own (its entry file, its package)."""
+        own = self._own.get(filename)
+        if own is None:
+            try:
+                real = os.path.realpath(filename) if filename and not filename.startswith("<") else filename
+                own = real == self.own_file or str(real).startswith(self.own_dir)
+            except Exception:
+                own = False
+            self._own[filename] = own
+        return own
 
     def rel(self, filename: str) -> str:
         return os.path.relpath(os.path.realpath(filename), self.root)
@@ -137,13 +148,8 @@ class Tracer:
         student's: then the line that calls it is no line about that layer."""
         f = sys._getframe(1)
         while f is not None:
-            name = f.f_code.co_filename
-            own = self._own.get(name)
-            if own is None:
-                real = os.path.realpath(name) if name and not name.startswith("<") else name
-                own = self._own[name] = real == self.own_file or str(real).startswith(self.own_dir)
-            if not own:  # the first frame that is not the tracer's: the layer's caller
-                return not self.is_student_file(name)
+            if not self.is_own_file(f.f_code.co_filename):  # the first frame that is not the tracer's: the caller
+                return not self.is_student_file(f.f_code.co_filename)
             f = f.f_back
         return True
 
