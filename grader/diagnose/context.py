@@ -169,6 +169,7 @@ class Context:
         self.d = d
         self.S = S
         self.R = d.R
+        self._spine_locs: dict | None = None  # location -> index along the reference's spine (position)
         self.inputs = inputs
         self.pairs = []  # (reference item, student item) along the spine; see align()
         self.match: dict = {}  # reference node id -> student node
@@ -276,9 +277,9 @@ class Context:
 
     def position(self, loc: str) -> float:
         """Where a location sits along the network, for "what comes before what"."""
-        spine_locs = {}
-        for i, it in enumerate(self.R.spine):
-            spine_locs[self.d.names.loc(it)] = i
+        spine_locs = self._spine_locs
+        if spine_locs is None:  # the reference's spine does not change: read once
+            spine_locs = self._spine_locs = {self.d.names.loc(it): i for i, it in enumerate(self.R.spine)}
         if loc in spine_locs:
             return float(spine_locs[loc])
         names = self.d.names

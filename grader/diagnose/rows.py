@@ -16,9 +16,9 @@ def rows(ctx: Context):
     """A row per reference layer: the student's layer in its place, if any."""
     layer_rows = []
     flagged = {f.location for f in ctx.d.findings if f.severity in ("error", "warning")}
-    # where each root is: a row that differs after one follows from it
-    roots = sorted(ctx.position(f.location) for f in ctx.d.findings
-                   if f.caused_by is None and f.severity in ("error", "warning"))
+    # where the first root is: a row that differs after it follows from it
+    first_root = min((ctx.position(f.location) for f in ctx.d.findings
+                      if f.caused_by is None and f.severity in ("error", "warning")), default=None)
     r_nodes = [n for n in ctx.R.graph.nodes.values()]
     for rn in r_nodes:
         sn = ctx.match.get(rn.id)
@@ -26,12 +26,13 @@ def rows(ctx: Context):
             sb = ctx.block_match.get(rn.id)
             sn = sb.concat if sb is not None else None
         loc = ctx.d.names.loc(rn)
+        line = ctx.d.place(sn)
         layer_rows.append(LayerRow(
             location=loc, type=type_name(rn), output_shape=jsonable(sn.out_shape) if sn is not None else None,
             expected_output_shape=jsonable(rn.out_shape), params=sn.params if sn is not None else None,
-            expected_params=rn.params, source=ctx.d.source_of(ctx.d.place(sn)) if ctx.d.place(sn) else None,
+            expected_params=rn.params, source=ctx.d.source_of(line) if line else None,
             config=config_of(sn) if sn is not None else {}, expected_config=config_of(rn),
-            name=(sn.name or None) if sn is not None else None, status=_status(rn, sn, loc, flagged, roots and roots[0] <= ctx.position(loc))))
+            name=(sn.name or None) if sn is not None else None, status=_status(rn, sn, loc, flagged, first_root is not None and first_root <= ctx.position(loc))))
     ctx.layer_rows = layer_rows
 
 
